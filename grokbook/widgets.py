@@ -19,7 +19,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from grokbook.training import TrainConfig, train, vary
-from grokbook.training.history import History
+from grokbook.history import History
 
 Report = Callable[[Any], None]
 RunFunction = Callable[[dict, Report, Callable[[], bool]], Any]

@@ -21,7 +21,7 @@ from typing import Sequence
 
 import numpy as np
 
-from grokbook.training.history import History
+from grokbook.history import History
 
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
 

@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokbook.diagnostics.collapse import collapse_threshold
-from grokbook.training.history import History
+from grokbook.history import History
 
 DTYPE_COLORS = {"float32": "#d62728", "float64": "#1f77b4"}
 

@@ -6,7 +6,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from grokbook.training.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
+from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
 
 PHASE_COLORS = {"memorization": "#f4cccc", "plateau": "#fff2cc", "circuit formation": "#d9ead3",
                 "generalization": "#cfe2f3"}

@@ -15,7 +15,7 @@ from matplotlib.patches import Patch
 
 from grokbook.diagnostics.phases import PHASES
 from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
-from grokbook.training.history import GROK_THRESHOLD, History
+from grokbook.history import GROK_THRESHOLD, History
 
 PHASE_PALETTE = {"comprehension": "#4daf4a", "grokking": "#377eb8", "memorization": "#ff7f00",
                  "confusion": "#999999"}

@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from grokbook.training.history import History
+from grokbook.history import History
 
 
 def _positive(history: History) -> np.ndarray:

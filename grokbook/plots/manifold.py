@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from grokbook.diagnostics.topology import betti_curve
 from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR, phase_boundaries, shade_phases
-from grokbook.training.history import History
+from grokbook.history import History
 
 BETTI_COLORS = {0: "#1f77b4", 1: "#d62728"}
 

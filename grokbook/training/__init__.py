@@ -1,6 +1,6 @@
 """Training: one config in, one run out; K configs in, K runs out of one vectorised loop."""
 from grokbook.training.config import TrainConfig, grid, vary
-from grokbook.training.history import (GROK_THRESHOLD, MEMORIZE_THRESHOLD, History, Run, steps_to_grok,
+from grokbook.history import (GROK_THRESHOLD, MEMORIZE_THRESHOLD, History, Run, collect, steps_to_grok,
                                        steps_to_memorize)
 from grokbook.training.trainer import (CenteredScaled, DivergenceError, LogContext, check_ensemble, log_steps,
                                        train, train_ensemble)

@@ -24,7 +24,7 @@ from grokbook.optim import StackedOptimizer
 from grokbook.tasks import Dataset
 from grokbook.training import cache as run_cache
 from grokbook.training.config import TrainConfig
-from grokbook.training.history import GROK_THRESHOLD, History, Run
+from grokbook.history import GROK_THRESHOLD, History, Run
 
 VARYING = ("seed", "data_seed", "train_fraction", "lr", "weight_decay", "init_scale", "fixed_norm",
            "output_scale")
