@@ -142,6 +142,11 @@ class Verdict:
         differs from what the text says. Call it last in the chapter's verdict cell."""
         _display(self)
         bad = self.contradicted
+        from grokbook.scale import smoke_run
+
+        if bad and smoke_run():  # a paper-size smoke run cuts every budget: it tests code paths, not claims
+            print(f"smoke run: {len(bad)} claim(s) not enforced")
+            return
         if bad:
             lines = [f"- {c.statement!r}: the text says it {'holds' if c.expected else 'does not hold'}, "
                      f"the runs say it {c.outcome} ({c.measured})" for c in bad]

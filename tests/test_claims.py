@@ -48,3 +48,10 @@ def test_numpy_booleans_are_accepted_and_the_table_renders():
     verdict.check("a | b", np.bool_(True), "x|y", control="c")
     assert "✓ holds" in verdict.to_markdown() and "a \\| b" in verdict.to_markdown()
     assert "<table" in verdict._repr_html_() and "holds" in str(verdict)
+
+
+def test_a_smoke_run_shows_claims_without_enforcing_them(monkeypatch):
+    monkeypatch.setenv("GROKBOOK_PAPER_SCALE", "smoke")
+    verdict = Verdict("demo")
+    verdict.check("flipped", False, "0", control="x")
+    verdict.confirm()  # no raise: budgets are cut in a smoke run
