@@ -43,6 +43,12 @@ def key(configs: list[Any], diagnostics: dict[str, Any], record_update_norm: boo
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def exists(run_key: str) -> bool:
+    """Whether a run is stored under ``run_key`` (False when no cache folder is set)."""
+    folder = _folder()
+    return folder is not None and (folder / f"{run_key}.pt").exists()
+
+
 def load(run_key: str):
     """``(histories, stacked parameters)`` stored under ``run_key``, or None."""
     folder = _folder()
