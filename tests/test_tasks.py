@@ -65,6 +65,16 @@ def test_sparse_parity_labels():
     assert len(data.y_train) == 100 and data.n_outputs == 2
 
 
+@pytest.mark.parametrize("n_bits, n_samples", [(6, 60), (6, 64), (30, 500)])
+def test_sparse_parity_strings_are_distinct_and_the_split_disjoint(n_bits, n_samples):
+    data = SparseParity(n_bits=n_bits, k=3, n_samples=n_samples, train_fraction=0.5).build(seed=1)
+    every = torch.cat([data.x_train, data.x_test])
+    assert len(torch.unique(every, dim=0)) == n_samples  # before: 36 of 60 distinct at n_bits = 6
+    train = {tuple(r.tolist()) for r in data.x_train}
+    assert not [r for r in data.x_test if tuple(r.tolist()) in train]
+    assert torch.equal(data.y_test, data.x_test[:, :3].sum(1) % 2)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(p=1), "p .*≥ 2"),
     (dict(p=12, operation="/"), "prime"),

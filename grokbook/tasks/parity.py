@@ -8,6 +8,29 @@ import torch
 from grokbook.tasks.base import Dataset, check_fraction
 
 
+__all__ = ["SparseParity", "distinct_bit_strings"]
+
+
+def distinct_bit_strings(n: int, n_bits: int, generator: torch.Generator) -> torch.Tensor:
+    """``n`` distinct random strings of ``n_bits`` bits, shape ``(n, n_bits)``, drawn uniformly without
+    replacement (a small space is permuted whole; a large one is sampled and de-duplicated).
+
+    >>> s = distinct_bit_strings(16, 4, torch.Generator().manual_seed(0))
+    >>> len(torch.unique(s, dim=0))
+    16
+    """
+    if not 1 <= n <= 2**n_bits:
+        raise ValueError(f"n must lie in 1…2**n_bits={2**n_bits}, got {n}")
+    if n_bits <= 20:
+        codes = torch.randperm(2**n_bits, generator=generator)[:n]
+        return (codes[:, None] >> torch.arange(n_bits)) & 1
+    rows = torch.empty((0, n_bits), dtype=torch.long)
+    while len(rows) < n:
+        draw = torch.randint(0, 2, (n - len(rows) + 16, n_bits), generator=generator)
+        rows = torch.unique(torch.cat([rows, draw]), dim=0)
+    return rows[torch.randperm(len(rows), generator=generator)[:n]]
+
+
 @dataclass(frozen=True, kw_only=True)
 class SparseParity:
     """Random bit strings of length ``n_bits``; the class is the parity of the bits at ``support``.
@@ -33,7 +56,7 @@ class SparseParity:
 
     def build(self, seed: int = 0) -> Dataset:
         generator = torch.Generator().manual_seed(seed)
-        bits = torch.randint(0, 2, (self.n_samples, self.n_bits), generator=generator)
+        bits = distinct_bit_strings(self.n_samples, self.n_bits, generator)
         labels = bits[:, : self.k].sum(dim=1) % 2
         n_train = max(1, min(self.n_samples - 1, round(self.train_fraction * self.n_samples)))
         return Dataset(bits[:n_train], labels[:n_train], bits[n_train:], labels[n_train:],
