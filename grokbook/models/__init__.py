@@ -5,6 +5,7 @@ import torch
 from torch import nn
 
 from grokbook.models.mlp import ACTIVATIONS, MLP, MLPConfig
+from grokbook.models.scaled import CenteredScaled
 from grokbook.models.transformer import Transformer, TransformerConfig
 from grokbook.tasks import Dataset
 
@@ -31,5 +32,5 @@ def activations(model: nn.Module, x: torch.Tensor) -> dict[str, torch.Tensor]:
     return cache
 
 
-__all__ = ["ACTIVATIONS", "MLP", "MLPConfig", "ModelConfig", "Transformer", "TransformerConfig",
+__all__ = ["ACTIVATIONS", "CenteredScaled", "MLP", "MLPConfig", "ModelConfig", "Transformer", "TransformerConfig",
            "activations", "build_model"]

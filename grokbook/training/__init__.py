@@ -3,7 +3,8 @@ from grokbook.training.config import TrainConfig, grid, vary
 from grokbook.history import (GROK_THRESHOLD, MEMORIZE_THRESHOLD, History, Run, collect, steps_to_grok,
                               steps_to_memorize)
 from grokbook.training.sweep import SweepResult, group_configs, run_sweep
-from grokbook.training.trainer import (CenteredScaled, DivergenceError, LogContext, check_ensemble, log_steps,
+from grokbook.models import CenteredScaled
+from grokbook.training.trainer import (DivergenceError, LogContext, check_ensemble, log_steps,
                                        train, train_ensemble)
 
 __all__ = ["CenteredScaled", "DivergenceError", "GROK_THRESHOLD", "History", "LogContext", "MEMORIZE_THRESHOLD",
