@@ -6,6 +6,7 @@ import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
+from grokbook.accelerate import SPECTRAL_OPTIMIZERS
 from grokbook.losses import LOSSES
 from grokbook.models import MLPConfig, ModelConfig, TransformerConfig
 from grokbook.optim import OPTIMIZERS
@@ -13,6 +14,7 @@ from grokbook.tasks import ModularArithmetic
 from grokbook.device import DTYPES
 
 LOG_GRIDS = ("log", "linear")
+GRAD_FILTERS = ("ema", "ma")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -49,6 +51,12 @@ class TrainConfig:
     log_grid: str = "log"
     log_points: int = 100
     stop_after_grok: bool = False
+    grad_filter: str | None = None
+    grad_filter_alpha: float = 0.98
+    grad_filter_lambda: float = 2.0
+    grad_filter_window: int = 100
+    muon_momentum: float = 0.95
+    adam_lr: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (MLPConfig, TransformerConfig)):
@@ -57,8 +65,9 @@ class TrainConfig:
             raise ValueError(f"task must be a task config with a build(seed) method, got {type(self.task).__name__}")
         if self.steps < 1:
             raise ValueError(f"steps must be ≥ 1, got {self.steps}")
-        if self.optimizer not in OPTIMIZERS:
-            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.optimizer not in OPTIMIZERS + SPECTRAL_OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {list(OPTIMIZERS + SPECTRAL_OPTIMIZERS)}, "
+                             f"got {self.optimizer!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}")
         if self.dtype not in DTYPES:
@@ -77,6 +86,18 @@ class TrainConfig:
             raise ValueError(f"output_scale (α) must be > 0, got {self.output_scale}")
         if self.log_grid not in LOG_GRIDS:
             raise ValueError(f"log_grid must be one of {list(LOG_GRIDS)}, got {self.log_grid!r}")
+        if self.grad_filter is not None and self.grad_filter not in GRAD_FILTERS:
+            raise ValueError(f"grad_filter must be one of {list(GRAD_FILTERS)} or None, got {self.grad_filter!r}")
+        if not 0 <= self.grad_filter_alpha < 1:
+            raise ValueError(f"grad_filter_alpha must lie in [0, 1), got {self.grad_filter_alpha}")
+        if self.grad_filter_window < 1:
+            raise ValueError(f"grad_filter_window must be ≥ 1, got {self.grad_filter_window}")
+        if not 0 <= self.muon_momentum < 1:
+            raise ValueError(f"muon_momentum must lie in [0, 1), got {self.muon_momentum}")
+        if self.adam_lr is not None and not self.adam_lr > 0:
+            raise ValueError(f"adam_lr must be > 0, got {self.adam_lr}")
+        if self.orthogonal and self.optimizer in SPECTRAL_OPTIMIZERS:
+            raise ValueError(f"orthogonal (⊥Grad) wraps AdamW, Adam or SGD, not optimizer={self.optimizer!r}")
         if self.log_points < 2:
             raise ValueError(f"log_points must be ≥ 2, got {self.log_points}")
 

@@ -19,6 +19,7 @@ from tqdm.auto import tqdm
 from grokbook.device import pick_device, resolve_dtype
 from grokbook.losses import accuracy
 from grokbook.models import CenteredScaled, build_model
+from grokbook.accelerate import SPECTRAL_OPTIMIZERS, GrokfastEMA, GrokfastMA, StackedSpectral
 from grokbook.optim import StackedOptimizer
 from grokbook.tasks import Dataset
 from grokbook.training import cache as run_cache
@@ -186,11 +187,7 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
     device, dtype = params[0].device, params[0].dtype
     for p in params:
         p.requires_grad_(True)
-    optimizer = StackedOptimizer(
-        params, kind=base.optimizer, betas=base.betas, eps=base.eps, momentum=base.momentum,
-        orthogonal=base.orthogonal,
-        lr=torch.tensor([c.effective_lr for c in e.configs], device=device, dtype=dtype),
-        weight_decay=torch.tensor([c.weight_decay for c in e.configs], device=device, dtype=dtype))
+    optimizer, grad_filter = _optimizer(e), _grad_filter(base)
     radius = (torch.tensor([c.fixed_norm for c in e.configs], device=device, dtype=dtype)
               if base.fixed_norm is not None else None)
     batches = _Batches(e.configs, e.lengths["train"], device, dtype) if base.batch_size is not None else None
@@ -220,6 +217,8 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
                 f"the loss became {loss.item()} at step {step}: lower the learning rate (lr={base.lr}), "
                 f"the init scale or the output scale, or use dtype='float64'")
         grads = torch.autograd.grad(loss, params)
+        if grad_filter is not None:
+            grads = grad_filter(grads)
         before = [p.detach().clone() for p in params] if record_update_norm else None
         optimizer.step(grads)
         if radius is not None:
@@ -240,6 +239,36 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
     for p in params:
         p.requires_grad_(False)
     return log.histories
+
+
+def _optimizer(e: _Ensemble):
+    """The stacked optimizer the config names, with per-member learning rates and weight decays."""
+    base, device, dtype = e.base, e.params[0].device, e.params[0].dtype
+
+    def per_member(values: list[float]) -> torch.Tensor:
+        return torch.tensor(values, device=device, dtype=dtype)
+
+    lr = per_member([c.effective_lr for c in e.configs])
+    weight_decay = per_member([c.weight_decay for c in e.configs])
+
+    def adamw(params: list[torch.Tensor], kind: str = base.optimizer, rate: torch.Tensor = lr):
+        return StackedOptimizer(params, kind=kind, betas=base.betas, eps=base.eps, momentum=base.momentum,
+                                orthogonal=base.orthogonal, lr=rate, weight_decay=weight_decay)
+
+    if base.optimizer not in SPECTRAL_OPTIMIZERS:
+        return adamw(e.params)
+    adam_lr = per_member([c.adam_lr if c.adam_lr is not None else c.effective_lr for c in e.configs])
+    fallback = (lambda params: adamw(params, "adamw", adam_lr)) if base.optimizer == "muon" else None
+    return StackedSpectral(e.params, e.names, kind=base.optimizer, lr=lr, weight_decay=weight_decay,
+                           fallback=fallback, momentum=base.muon_momentum)
+
+
+def _grad_filter(base: TrainConfig):
+    if base.grad_filter == "ema":
+        return GrokfastEMA(base.grad_filter_alpha, base.grad_filter_lambda)
+    if base.grad_filter == "ma":
+        return GrokfastMA(base.grad_filter_window, base.grad_filter_lambda)
+    return None
 
 
 def _append_diagnostic(row: dict, name: str, value: Any) -> None:
