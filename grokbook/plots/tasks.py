@@ -16,7 +16,8 @@ def plot_table(task: ModularArithmetic, data: Dataset, ax: Axes | None = None) -
     table = np.full((p, p), np.nan)
     train = np.zeros((p, p), dtype=bool)
     x, y = task.table()
-    table[x[:, 0].numpy(), x[:, 1].numpy()] = y.numpy()
+    x, y = x.cpu().numpy(), y.cpu().numpy()
+    table[x[:, 0], x[:, 1]] = y
     xt = data.x_train.cpu().numpy()
     train[xt[:, 0], xt[:, 1]] = True
     ax.imshow(np.where(train, table, np.nan), cmap="twilight", origin="lower", interpolation="nearest")
