@@ -26,8 +26,8 @@ class TrainConfig:
     weights back onto the sphere ``‖θ‖ = w`` after every step (Liu, Michaud & Tegmark 2023).
     ``output_scale=α`` trains ``f = α (f_θ − f_θ₀)`` with learning rate ``lr / α²`` (Chizat et al. 2019;
     Kumar et al. 2024); decoupled weight decay then shrinks θ by ``1 − (lr/α²)·λ`` per step, α² times less
-    than the same ``weight_decay`` without output scaling. ``orthogonal=True`` is ⊥Grad (Prieto et al. 2025). Metrics are logged at
-    ``log_points`` steps spaced on a ``log`` or ``linear`` grid. ``stop_after_grok`` ends training at the
+    than the same ``weight_decay`` without output scaling. ``orthogonal=True`` is ⊥Grad (Prieto et al.
+    2025). Metrics are logged at ``log_points`` steps spaced on a ``log`` or ``linear`` grid. ``stop_after_grok`` ends training at the
     first logged step where every model has grokked.
     """
 
