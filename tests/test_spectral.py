@@ -1,0 +1,71 @@
+"""The lock-in diagnostics on planted answers: a known update spectrum, a rank change at a known step,
+and hand-built features whose repulsion signs are known."""
+import numpy as np
+import pytest
+
+from grokbook.diagnostics.spectral import (eigengap, repulsion_matrix, sign_match, slope_detector,
+                                           update_spectrum)
+
+
+def planted_updates(steps=120, change=70, seed=0):
+    """Weights whose per-step update is rank 1 before ``change`` and rank 2 after, plus small noise."""
+    rng = np.random.default_rng(seed)
+    u, v = np.linalg.qr(rng.normal(size=(20, 3)))[0], np.linalg.qr(rng.normal(size=(15, 3)))[0]
+    W, weights = np.zeros((20, 15)), []
+    for t in range(steps):
+        second = 0.0 if t < change else min(1.0, 0.02 * np.exp(0.15 * (t - change)))
+        W = W + np.outer(u[:, 0], v[:, 0]) + second * np.outer(u[:, 1], v[:, 1]) + 1e-4 * rng.normal(size=W.shape)
+        weights.append(W.copy())
+    return np.arange(steps), weights
+
+
+def test_update_spectrum_reads_the_planted_singular_values():
+    rng = np.random.default_rng(1)
+    U, _ = np.linalg.qr(rng.normal(size=(6, 6)))
+    V, _ = np.linalg.qr(rng.normal(size=(5, 5)))
+    step = U[:, :3] @ np.diag([5.0, 2.0, 0.5]) @ V[:, :3].T
+    spectra = update_spectrum([np.zeros((6, 5)), step, 3 * step], lag=1, k=3)
+    np.testing.assert_allclose(spectra, [[5.0, 2.0, 0.5], [10.0, 4.0, 1.0]], atol=1e-10)
+    np.testing.assert_allclose(eigengap(spectra), [4.0, 4.0])
+
+
+def test_the_detector_fires_just_after_the_rank_changes_and_not_without_it():
+    steps, weights = planted_updates(change=70)
+    gap = eigengap(update_spectrum(weights, k=3))
+    fired = slope_detector(steps[1:], gap, window=5, threshold=0.05, level=10.0)
+    assert fired is not None and 70 <= fired <= 100
+    _, flat = planted_updates(change=10_000)  # the second direction never switches on: a rank-1 control
+    assert slope_detector(steps[1:], eigengap(update_spectrum(flat, k=3)), window=5, threshold=0.05,
+                          level=10.0) is None
+
+
+def test_repulsion_signs_follow_similarity():
+    # columns 0 and 1 nearly parallel (similar: repel, B < 0); column 2 anti-aligned with 0 (B > 0)
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=50), rng.normal(size=50)
+    F = np.stack([a, a + 0.1 * b, -a + 0.2 * b, b], axis=1)
+    B = repulsion_matrix(F, eta=0.1)
+    assert B[0, 1] < 0 and B[0, 2] > 0
+    np.testing.assert_allclose(B @ (F.T @ F + 0.1 * np.eye(4)), np.eye(4), atol=1e-8)
+    assert sign_match(F, eta=0.1, top=1) == 1.0
+
+
+def test_the_sign_rule_is_met_by_random_features_too_so_it_needs_a_null():
+    # First order: B_jl ≈ −G_jl / (G_jj G_ll); the top-similarity pairs of random columns match the rule.
+    F = np.random.default_rng(3).normal(size=(400, 60))
+    assert sign_match(F, eta=1.0, top=200) >= 0.95
+    # ...while over all 1770 pairs only about half do: the rule is about the most similar pairs.
+    assert 0.4 < sign_match(F, eta=1.0, top=1770) < 0.6
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: update_spectrum(np.zeros((3, 4))), "sequence of matrices"),
+    (lambda: update_spectrum([np.zeros((3, 4))] * 2, lag=2), "lag must lie"),
+    (lambda: eigengap(np.ones((2, 3)), i=3, j=2), "1 ≤ i < j"),
+    (lambda: slope_detector(np.arange(3), np.ones(3), window=1, threshold=0.1), "window must be ≥ 2"),
+    (lambda: repulsion_matrix(np.ones((3, 2)), eta=0.0), "eta must be > 0"),
+    (lambda: sign_match(np.ones((3, 2)), eta=1.0, top=5), "top must lie"),
+])
+def test_bad_inputs_say_what_is_wrong(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
