@@ -69,3 +69,27 @@ def test_the_sign_rule_is_met_by_random_features_too_so_it_needs_a_null():
 def test_bad_inputs_say_what_is_wrong(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_logged_update_spectrum_matches_the_weights_moved_between_logs():
+    import torch
+
+    from grokbook import MLPConfig, ModularArithmetic, TrainConfig, grid, train_ensemble
+    from grokbook.diagnostics.spectral import update_spectrum_diagnostic
+
+    configs = grid(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6), model=MLPConfig(width=8),
+                               steps=6, log_grid="linear", log_points=4, device="cpu"), seed=[0, 1])
+    snapshots = {0: [], 1: []}
+
+    def keep(context):
+        snapshots[context.member].append(context.model.first.detach().reshape(-1, 8).clone())
+        return 0.0
+
+    runs = train_ensemble(configs, progress=False, diagnostics={"update": update_spectrum_diagnostic(k=2),
+                                                               "keep": keep})
+    for member, run in enumerate(runs):
+        W = snapshots[member]
+        expected = torch.linalg.svdvals((W[2] - W[1]).double())[:2].numpy()
+        np.testing.assert_allclose([run.history["update.s1"][2], run.history["update.s2"][2]], expected,
+                                   rtol=1e-5)
+        assert np.isnan(run.history["update.s1"][0])

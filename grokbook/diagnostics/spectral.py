@@ -13,7 +13,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["eigengap", "repulsion_matrix", "sign_match", "slope_detector", "update_spectrum"]
+__all__ = ["update_spectrum_diagnostic", "eigengap", "repulsion_matrix", "sign_match", "slope_detector", "update_spectrum"]
 
 
 def update_spectrum(weights: Sequence[np.ndarray] | np.ndarray, lag: int = 1, k: int = 3) -> np.ndarray:
@@ -98,3 +98,25 @@ def sign_match(features: np.ndarray, eta: float, top: int = 200) -> float:
         raise ValueError(f"top must lie in 1…{len(j)} pairs, got {top}")
     order = np.argsort(-cos[j, l], kind="stable")[:top]
     return float(np.mean(B[j[order], l[order]] < 0))
+
+
+def update_spectrum_diagnostic(parameter: str = "first", k: int = 3):
+    """A diagnostic for ``train(..., diagnostics={"update": update_spectrum_diagnostic()})``: at every
+    logged step, the top ``k`` singular values of ``ΔW = W_t − W_{t'}`` since the previous logged step
+    (columns ``update.s1`` … ``update.s<k>``; NaN at the first log). ``parameter`` names the weight,
+    read as a matrix with its last axis as columns (a one-hot MLP's ``first`` table (2, p, N) reads as the
+    (2p, N) matrix ``W`` of ``σ(XW)``). State is kept per ensemble member, so it works in ensembles.
+    """
+    previous: dict[int, np.ndarray] = {}
+
+    def diagnostic(context) -> dict[str, float]:
+        model = getattr(context.model, "model", context.model)  # output scaling wraps the network
+        weight = dict(model.named_parameters())[parameter].detach().cpu().double().numpy()
+        W = weight.reshape(-1, weight.shape[-1])
+        last, previous[context.member] = previous.get(context.member), W.copy()
+        if last is None or context.step == 0:
+            return {f"s{i + 1}": float("nan") for i in range(k)}
+        values = np.linalg.svd(W - last, compute_uv=False)[:k]
+        return {f"s{i + 1}": float(v) for i, v in enumerate(values)}
+
+    return diagnostic
