@@ -10,12 +10,13 @@ Where the training runs (``mode``):
 * ``"blocking"`` (Colab, picked automatically there): Colab does not show widget updates sent from a
   background thread (googlecolab/colabtools#3373, open), so the Train button trains in its own click
   handler, on the kernel's main thread, where every update is shown. Stop still works: while training,
-  the panel lets the kernel handle pending widget events (``jupyter-ui-poll``), and Colab's own
-  interrupt (■ or Ctrl+M I) stops the run the same way, keeping what was trained.
+  the panel lets the kernel handle pending widget events (``jupyter-ui-poll``; ipykernel 6, as on Colab:
+  on ipykernel 7 it is not used, as it breaks that kernel's shell loop), and Colab's own interrupt
+  (■ or Ctrl+M I) stops the run the same way, keeping what was trained.
 
 Drawing never holds training up: the figure is rendered to PNG on a renderer thread, always the latest
-result, and the next render starts no sooner than ``max(min_redraw_s, duration of the last render)`` after
-the END of the last one, so rendering takes at most about half of a core. The training loop only
+result, and the next render starts no sooner than ``max(min_redraw_s, 2 × duration of the last render)``
+after the END of the last one, so rendering takes at most about a third of a core. The training loop only
 publishes finished frames (a cheap widget update, on the training loop's own thread). The first frame is
 drawn as soon as the first result arrives. Any error of a run (a setting that cannot run, a
 ``DivergenceError`` …) is shown in the panel's status and the buttons are reset.
@@ -80,7 +81,7 @@ def make_control(name: str, spec: Any, value: Any = None) -> widgets.Widget:
 
 class _Renderer:
     """Renders results to PNG bytes on its own thread: only the latest result, one render at a time, the
-    next no sooner than ``max(min_interval_s, last render's duration)`` after the end of the last."""
+    next no sooner than ``max(min_interval_s, 2 × last render's duration)`` after the end of the last."""
 
     def __init__(self, plot: Callable[[Any, Figure], Any], figure: Figure, min_interval_s: float) -> None:
         self._plot, self._figure, self._min_interval_s = plot, figure, min_interval_s
@@ -144,7 +145,7 @@ class _Renderer:
                 return
             with self._wake:
                 self._frame = frame
-                rest = max(self._min_interval_s, self.last_render_s)
+                rest = max(self._min_interval_s, 2 * self.last_render_s)
                 self._wake.wait_for(lambda: self._closed, timeout=rest)
 
 
@@ -297,6 +298,10 @@ class ControlPanel:
             yield
             return
         try:
+            import ipykernel
+
+            if int(ipykernel.__version__.split(".")[0]) >= 7:  # jupyter-ui-poll 1.1 breaks its shell loop
+                raise ImportError("no event polling on ipykernel >= 7")
             from jupyter_ui_poll import ui_events
 
             events = ui_events()

@@ -156,3 +156,77 @@ def test_the_book_shows_a_pointer_instead_of_an_empty_panel(monkeypatch):
     with capture_output() as captured:
         panel._ipython_display_()
     assert "application/vnd.jupyter.widget-view+json" in captured.outputs[0].data
+
+
+# --- The panel driven the way Colab drives it: a real kernel, a frontend that clicks over the comms. ---
+KERNEL_SETUP = """
+import sys, threading, types
+sys.modules["google.colab"] = types.ModuleType("google.colab")  # what the panel checks for Colab
+from grokbook import MLPConfig, ModularArithmetic, TrainConfig
+from grokbook.widgets import training_panel
+cfg = TrainConfig(task=ModularArithmetic(p=11, train_fraction=0.5), model=MLPConfig(width=16),
+                  steps=200_000, device="cpu", log_points=2000)
+panel = training_panel(cfg, {"lr": (1e-4, 1e-1, "log")})
+threads = set()
+panel.image.observe(lambda change: threads.add(threading.current_thread().name), names="value")
+print(panel.mode, panel.train_button.model_id, panel.stop_button.model_id, panel.status.model_id)
+"""
+
+
+def _kernel_session(stop, wait_s: float = 4.0):
+    """Start a kernel, build a Colab-mode panel, click Train over its comm, ``stop(kc, ids)`` after
+    ``wait_s``; return the status values the frontend saw and the kernel's final view of the panel."""
+    from jupyter_client.manager import start_new_kernel
+
+    km, kc = start_new_kernel(kernel_name="python3")
+    try:
+        def execute(code):
+            msg_id, out = kc.execute(code), []
+            while True:
+                msg = kc.get_iopub_msg(timeout=120)
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    if msg["msg_type"] == "stream":
+                        out.append(msg["content"]["text"])
+                    if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                        return "".join(out)
+
+        mode, train_id, stop_id, status_id = execute(KERNEL_SETUP).split()
+        click = {"method": "custom", "content": {"event": "click"}}
+        kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": train_id, "data": click}))
+        seen, started, stopped = [], time.monotonic(), False
+        while time.monotonic() - started < 150 and not any("done" in s for s in seen):
+            if not stopped and time.monotonic() - started > wait_s:
+                stop(km, kc, stop_id)
+                stopped = True
+            try:
+                msg = kc.get_iopub_msg(timeout=1)
+            except Exception:
+                continue
+            if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == status_id:
+                seen.append(str(msg["content"]["data"].get("state", {}).get("value", "")))
+        final = execute("print(panel.result['step'][-1], sorted(threads), panel.status.value)")
+        return mode, seen, final
+    finally:
+        km.shutdown_kernel(now=True)
+
+
+def _click_stop(km, kc, stop_id):
+    click = {"method": "custom", "content": {"event": "click"}}
+    kc.shell_channel.send(kc.session.msg("comm_msg", {"comm_id": stop_id, "data": click}))
+
+
+def test_on_colab_the_interrupt_stops_training_in_the_click_handler():
+    mode, seen, final = _kernel_session(lambda km, kc, stop_id: km.interrupt_kernel())
+    assert mode == "blocking" and "running…" in seen
+    assert any("stopped" in s for s in seen), seen  # the frontend saw the panel stop, not die
+    last_step, threads = int(final.split()[0]), final.split("]")[0]
+    assert 0 < last_step < 200_000 and "'MainThread'" in threads and "render" not in threads
+
+
+@pytest.mark.skipif(int(__import__("ipykernel").__version__.split(".")[0]) >= 7,
+                    reason="jupyter-ui-poll does not deliver comm messages inside a comm handler on "
+                           "ipykernel 7 (Colab runs ipykernel 6, where it does); Stop is then the interrupt")
+def test_on_colab_the_stop_button_stops_training_in_the_click_handler():
+    mode, seen, final = _kernel_session(_click_stop)
+    assert mode == "blocking" and any("stopped" in s for s in seen), seen
+    assert 0 < int(final.split()[0]) < 200_000 and "'MainThread'" in final
