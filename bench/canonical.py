@@ -8,6 +8,9 @@
    ``matmul_peak_fraction`` is the FLOPs of one grokbook step over this machine's fp32 matmul rate,
    measured here on square matrices.
 2. Chapter 1's demo (Gromov's quadratic MLP, p = 97, 30% data): steps and seconds until it groks.
+3. The same retrain-to-grok from chapter 1's live panel (``panel_time_to_grok_s``: Train pressed, curves
+   streaming, until the final frame is shown; target < 5 s on 2 cores) and its first frame
+   (``panel_first_frame_s``, target < 1 s).
 """
 from __future__ import annotations
 
@@ -22,6 +25,7 @@ from torch import nn
 
 import grokbook
 from grokbook import MLPConfig, ModularArithmetic, TrainConfig, train
+from grokbook.widgets import training_panel
 
 P, FRACTION, WIDTH = 97, 0.5, 512
 CANONICAL = TrainConfig(task=ModularArithmetic(p=P, train_fraction=FRACTION), model=MLPConfig(width=WIDTH),
@@ -31,6 +35,25 @@ DEMO = TrainConfig(task=ModularArithmetic(p=97, train_fraction=0.3),
                    model=MLPConfig(width=500, activation="quadratic", bias=False), loss="mse", lr=1e-2,
                    betas=(0.9, 0.98), weight_decay=0.0, device="cpu", steps=600, log_points=120,
                    stop_after_grok=True)
+
+
+PANEL_CONTROLS = {  # chapter 1's panel
+    "train_fraction": (0.1, 0.9), "weight_decay": (0.0, 2.0), "lr": (1e-4, 1e-1, "log"),
+    "activation": ["quadratic", "relu", "gelu"], "loss": ["mse", "cross_entropy"], "width": (32, 1024),
+}
+
+
+def panel_time_to_grok() -> tuple[float, float, int | None, int]:
+    """Seconds from pressing Train on chapter 1's panel until the final frame of the demo's grokked run is
+    shown, the seconds to its first frame, the step it grokked at and the frames drawn."""
+    panel = training_panel(grokbook.vary(DEMO, steps=800), PANEL_CONTROLS, title="Chapter 1", mode="thread")
+    start = time.perf_counter()
+    panel.train_button.click()
+    panel._thread.join()
+    seconds = time.perf_counter() - start
+    if panel.error is not None:
+        raise panel.error
+    return seconds, panel.first_frame_s, panel.result.first_step("test_acc", 0.95), panel.redraws
 
 
 def naive_steps_per_s(steps: int) -> float:
@@ -95,6 +118,9 @@ def main() -> None:
     demo = train(DEMO, progress=False)
     seconds = time.perf_counter() - start
     print(f"chapter 1 demo: {demo.summary()} in {seconds:.2f} s")
+    panel_s, first_frame_s, panel_grok, frames = panel_time_to_grok()
+    print(f"chapter 1 panel: grokked at step {panel_grok}, shown after {panel_s:.2f} s "
+          f"({frames} frames, the first after {first_frame_s:.2f} s)")
     result = {
         "steps_per_s": round(ours, 2),
         "naive_steps_per_s": round(naive, 2),
@@ -103,6 +129,8 @@ def main() -> None:
         "demo_steps_to_memorize": demo.steps_to_memorize,
         "demo_steps_to_grok": demo.steps_to_grok,
         "demo_time_to_grok_s": round(seconds, 2),
+        "panel_time_to_grok_s": round(panel_s, 2),
+        "panel_first_frame_s": round(first_frame_s, 2),
         "threads": torch.get_num_threads(),
     }
     print(json.dumps(result))

@@ -34,9 +34,14 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
 
 
 def describe_device(device: torch.device) -> str:
-    """One line naming the device, for a notebook's setup cell."""
+    """One line naming the device, for a notebook's setup cell.
+
+    >>> describe_device(torch.device("cpu")).startswith("cpu (")
+    True
+    """
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"
     if device.type == "cpu":
-        return f"cpu ({torch.get_num_threads()} threads)"
+        threads = torch.get_num_threads()
+        return f"cpu ({threads} thread{'s' * (threads != 1)})"
     return device.type

@@ -21,8 +21,22 @@ def test_chapter_opens_with_its_title_and_is_numbered_once(path):
 
 
 def test_every_notebook_is_in_the_table_of_contents():
-    assert sorted(f"book/{p.stem}" for p in NOTEBOOKS) == sorted(CHAPTERS)
-    assert (ROOT / f"{TOC['root']}.md").exists()
+    assert sorted(f"book/{p.stem}" for p in NOTEBOOKS) == sorted(CHAPTERS + [TOC["root"]])
+    assert (ROOT / f"{TOC['root']}.ipynb").exists(), "the intro is an executed notebook (its figure is a run)"
+
+
+# The book's code column shows 88 characters; a longer line is cut at its right edge. Hidden cells too:
+# they are what a reader sees on Colab.
+MAX_CODE_LINE = 88
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_lines_fit_the_code_column(path):
+    cells = json.loads(path.read_text())["cells"]
+    long = [(i, len(line), line) for i, c in enumerate(cells) if c["cell_type"] == "code"
+            for line in "".join(c["source"]).splitlines() if len(line) > MAX_CODE_LINE]
+    assert not long, f"code lines over {MAX_CODE_LINE} characters:\n" + "\n".join(
+        f"  cell {i} ({n} chars): {line[:100]}" for i, n, line in long)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -1,12 +1,12 @@
 """Training: one config in, one run out; K configs in, K runs out of one vectorised loop."""
-from grokbook.training.config import TrainConfig, grid, vary
 from grokbook.history import (GROK_THRESHOLD, MEMORIZE_THRESHOLD, History, Run, collect, steps_to_grok,
                               steps_to_memorize)
-from grokbook.training.sweep import SweepResult, group_configs, run_sweep
 from grokbook.models import CenteredScaled
-from grokbook.training.trainer import (DivergenceError, LogContext, check_ensemble, log_steps,
-                                       train, train_ensemble)
+from grokbook.training.config import TrainConfig, grid, setting, vary
+from grokbook.training.sweep import SweepResult, group_configs, run_sweep
+from grokbook.training.trainer import (DivergenceError, LogContext, check_ensemble, log_steps, train,
+                                       train_ensemble)
 
 __all__ = ["CenteredScaled", "DivergenceError", "GROK_THRESHOLD", "History", "LogContext", "MEMORIZE_THRESHOLD",
            "Run", "SweepResult", "TrainConfig", "check_ensemble", "collect", "grid", "group_configs", "log_steps",
-           "run_sweep", "steps_to_grok", "steps_to_memorize", "train", "train_ensemble", "vary"]
+           "run_sweep", "setting", "steps_to_grok", "steps_to_memorize", "train", "train_ensemble", "vary"]

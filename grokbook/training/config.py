@@ -121,6 +121,16 @@ def _owner(config: TrainConfig, name: str) -> str:
     return owners[0]
 
 
+def setting(config: TrainConfig, name: str) -> Any:
+    """The value of a setting by name, wherever it lives (run, task or model); ``ValueError`` if none.
+
+    >>> setting(TrainConfig(), "train_fraction"), setting(TrainConfig(), "weight_decay")
+    (0.3, 1.0)
+    """
+    part = _owner(config, name)
+    return getattr(getattr(config, part) if part else config, name)
+
+
 def vary(config: TrainConfig, **changes: Any) -> TrainConfig:
     """A copy of ``config`` with settings changed by name, wherever they live (run, task or model).
 
