@@ -23,7 +23,7 @@ def test_plot_curves_labels_axes_and_marks_phases():
     assert acc.get_xlabel() == "optimisation step" and acc.get_ylabel() == "accuracy"
     assert acc.get_xscale() == "log" and loss.get_yscale() == "log"
     labels = acc.get_legend_handles_labels()[1]
-    assert {"memorization", "plateau", "circuit formation", "generalization", "train", "test"} <= set(labels)
+    assert {"fit", "plateau", "test rise", "generalized", "train", "test"} <= set(labels)
 
 
 def test_heatmap_and_errorbars_draw():

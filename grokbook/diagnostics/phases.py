@@ -1,4 +1,19 @@
-"""The four learning phases of Liu et al. 2022 and the Goldilocks shell of weight norms.
+"""Phases of a run read from its accuracies: the four phases of Liu et al. 2022 (one label per run),
+the stretches of one training curve (fit, plateau, test rise, generalized), and the Goldilocks shell.
+
+``curve_phases`` cuts one run's training curve at three steps that accuracies alone define:
+
+- **fit** ``[0, t_mem)``: until train accuracy first reaches 0.99 (``t_mem``, Power et al. 2022,
+  arXiv 2201.02177);
+- **plateau** ``[t_mem, t_rise)``: train accuracy is 1, test accuracy has not yet left chance;
+- **test rise** ``[t_rise, t_grok)``: from the first step after ``t_mem`` where test accuracy exceeds
+  ``chance + rise · (1 − chance)`` until it reaches 0.95 (``t_grok``);
+- **generalized** from ``t_grok`` on.
+
+These are phases *of the test accuracy*, not of the network's mechanism: Nanda, Chan, Lieberum, Smith &
+Steinhardt 2023 (arXiv 2301.05217) find, with Fourier progress measures, that the generalizing circuit
+forms while test accuracy is still flat, and that the rise of test accuracy is the "cleanup" of the
+memorizing solution.
 
 Liu, Kitouni, Nolte, Michaud, Tegmark & Williams 2022 ("Towards understanding grokking: an effective
 theory of representation learning", arXiv 2205.10343) sort runs into four phases by *when* train and test
@@ -21,7 +36,12 @@ from typing import Sequence
 
 import numpy as np
 
-from grokbook.history import History
+from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
+
+__all__ = ["CURVE_PHASES", "PHASES", "PhaseRule", "classify_phase", "curve_phases", "goldilocks_shell",
+           "learning_times", "phase_boundaries", "phase_grid"]
+
+CURVE_PHASES = ("fit", "plateau", "test rise", "generalized")
 
 PHASES = ("comprehension", "grokking", "memorization", "confusion")
 
@@ -44,15 +64,11 @@ class PhaseRule:
             raise ValueError(f"max_delay must be ≥ 0 optimisation steps, got {self.max_delay}")
 
 
-def _first(history: History, column: str, threshold: float) -> int | None:
-    hits = np.nonzero(np.asarray(history[column]) >= threshold)[0]
-    return int(history["step"][hits[0]]) if len(hits) else None
-
-
 def learning_times(history: History, rule: PhaseRule = PhaseRule()) -> tuple[int | None, int | None]:
     """``(t_train, t_test)``: the first logged steps at which train / test accuracy reach the rule's
     thresholds, None where never (resolution: the log grid)."""
-    return _first(history, "train_acc", rule.train_threshold), _first(history, "test_acc", rule.test_threshold)
+    return (history.first_step("train_acc", rule.train_threshold),
+            history.first_step("test_acc", rule.test_threshold))
 
 
 def classify_phase(history: History, rule: PhaseRule = PhaseRule()) -> str:
@@ -68,6 +84,56 @@ def classify_phase(history: History, rule: PhaseRule = PhaseRule()) -> str:
     if t_test is None:
         return "memorization"
     return "comprehension" if t_test - t_train <= rule.max_delay else "grokking"
+
+
+def phase_boundaries(history: History, rise: float = 0.1, chance: float | None = None
+                     ) -> dict[str, int | None]:
+    """``{"t_mem", "t_rise", "t_grok"}``: the steps that cut one run's curve into ``CURVE_PHASES``.
+
+    ``t_mem`` = first logged step with train accuracy ≥ 0.99; ``t_rise`` = first logged step ≥ ``t_mem``
+    with test accuracy > ``chance + rise · (1 − chance)``; ``t_grok`` = first logged step with test
+    accuracy ≥ 0.95. ``chance`` defaults to the test accuracy at the first logged step (the untrained
+    network). A boundary never reached is None (``t_rise`` is None too when ``t_mem`` is).
+
+    >>> h = History({"step": np.array([0, 10, 100, 200, 400]),
+    ...              "train_acc": np.array([0.01, 1.0, 1.0, 1.0, 1.0]),
+    ...              "test_acc": np.array([0.01, 0.0, 0.02, 0.3, 0.97])})
+    >>> phase_boundaries(h)
+    {'t_mem': 10, 't_rise': 200, 't_grok': 400}
+    """
+    if not 0 < rise < 1:
+        raise ValueError(f"rise must lie in (0, 1) (a share of the way from chance to 1), got {rise}")
+    chance = float(history["test_acc"][0]) if chance is None else chance
+    t_mem = history.first_step("train_acc", MEMORIZE_THRESHOLD)
+    t_rise = (history.first_step("test_acc", np.nextafter(chance + rise * (1 - chance), 2.0), after=t_mem)
+              if t_mem is not None else None)
+    return {"t_mem": t_mem, "t_rise": t_rise, "t_grok": history.first_step("test_acc", GROK_THRESHOLD)}
+
+
+def curve_phases(history: History, rise: float = 0.1) -> list[tuple[str, float, float]]:
+    """The stretches of ``CURVE_PHASES`` the run went through, as ``(name, start, stop)`` in steps; the
+    last one ends at the last logged step, and a phase the run never reached is left out.
+
+    >>> h = History({"step": np.array([0, 10, 100, 200, 400]),
+    ...              "train_acc": np.array([0.01, 1.0, 1.0, 1.0, 1.0]),
+    ...              "test_acc": np.array([0.01, 0.0, 0.02, 0.3, 0.5])})
+    >>> [name for name, _, _ in curve_phases(h)]
+    ['fit', 'plateau', 'test rise']
+    """
+    b = phase_boundaries(history, rise)
+    end = float(history["step"][-1])
+    edges = [float(history["step"][0])]
+    for key in ("t_mem", "t_rise", "t_grok"):  # never reached: None; kept in order (test may lead train)
+        edges.append(None if b[key] is None or edges[-1] is None else max(float(b[key]), edges[-1]))
+    edges.append(end)
+    out = []
+    for name, start, stop in zip(CURVE_PHASES, edges[:-1], edges[1:]):
+        if start is None:
+            break
+        stop = end if stop is None else stop
+        if stop > start:
+            out.append((name, start, stop))
+    return out
 
 
 def phase_grid(histories: Sequence[History], shape: tuple[int, int], rule: PhaseRule = PhaseRule()) -> np.ndarray:
