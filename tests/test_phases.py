@@ -149,3 +149,24 @@ def test_rise_level_is_measured_from_chance():
     assert phase_boundaries(h, rise=0.2)["t_rise"] is None
     with pytest.raises(ValueError, match="rise must lie in"):
         phase_boundaries(h, rise=1.0)
+
+
+def test_censored_median_counts_runs_that_never_grokked():
+    from grokbook.diagnostics.phases import censored_median
+    t = np.array([[100.0, 300.0, 200.0], [100.0, np.nan, 400.0], [np.nan, np.nan, 50.0]])
+    # survivors-only averaging would give 200, 250 and 50: the censored median does not
+    assert censored_median(t).tolist() == [200.0, 400.0, np.inf]
+    assert censored_median(t, axis=0).tolist() == [100.0, np.inf, 200.0]
+    with pytest.raises(ValueError, match="step counts"):
+        censored_median(np.array([-1.0, 2.0]))
+    with pytest.raises(ValueError, match="at least one"):
+        censored_median(np.array([]))
+
+
+def test_smallest_fraction_reads_the_data_threshold():
+    from grokbook.diagnostics.phases import smallest_fraction
+    assert smallest_fraction([0.3, 0.4, 0.5], [0.0, 1 / 3, 1.0], at_least=2 / 3) == 0.5
+    assert smallest_fraction([0.3, 0.4], [0.0, 1 / 3], at_least=2 / 3) is None
+    assert smallest_fraction([0.5, 0.3], [1.0, 1.0], at_least=1.0) == 0.3
+    with pytest.raises(ValueError, match="equal length"):
+        smallest_fraction([0.3, 0.4], [1.0], at_least=0.5)

@@ -32,3 +32,13 @@ def test_heatmap_and_errorbars_draw():
     assert ax.get_xlabel() == "train fraction"
     ax = plot_errorbars([0.3, 0.5], np.array([[100.0, 120.0], [np.nan, 50.0]]), xlabel="f", ylabel="t")
     assert any("never" in t.get_text() for t in ax.texts)
+
+
+def test_plot_censored_marks_never_grokked_runs_at_the_budget():
+    from grokbook.plots import plot_censored
+    samples = np.array([[100.0, 120.0, 140.0], [300.0, np.nan, np.nan]])
+    ax = plot_censored([0.5, 0.3], samples, 600, xlabel="training fraction", ylabel="steps to grok")
+    assert ax.get_xlabel() == "training fraction" and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.texts] == ["2/3 never"]
+    median = ax.lines[0].get_ydata()
+    assert median[0] == 120.0 and np.isnan(median[1])  # censored median: not drawn, not averaged

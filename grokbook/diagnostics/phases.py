@@ -38,8 +38,8 @@ import numpy as np
 
 from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
 
-__all__ = ["CURVE_PHASES", "PHASES", "PhaseRule", "classify_phase", "curve_phases", "goldilocks_shell",
-           "learning_times", "phase_boundaries", "phase_grid"]
+__all__ = ["CURVE_PHASES", "PHASES", "PhaseRule", "censored_median", "classify_phase", "curve_phases",
+           "goldilocks_shell", "learning_times", "phase_boundaries", "phase_grid", "smallest_fraction"]
 
 CURVE_PHASES = ("fit", "plateau", "test rise", "generalized")
 
@@ -163,3 +163,39 @@ def goldilocks_shell(radii: Sequence[float], test_acc: Sequence[float],
         raise ValueError(f"threshold must lie in (0, 1] (an accuracy), got {threshold}")
     inside = radii[test_acc >= threshold]
     return (float(inside.min()), float(inside.max())) if len(inside) else None
+
+
+def censored_median(times: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The median of step counts along ``axis`` with runs that never got there (NaN) counted, not dropped.
+
+    A run that did not grok within its budget is right-censored: its time is "more than the budget".
+    Read as +∞ it sorts above every observed time, so the median is finite only when more than half of
+    the runs got there, and it is never the average of the survivors (the bias of dropping them).
+    The result is ``inf`` where the median is censored.
+
+    >>> censored_median(np.array([[100.0, 200.0, np.nan], [100.0, np.nan, np.nan]]))
+    array([200.,  inf])
+    """
+    times = np.asarray(times, dtype=float)
+    if times.size == 0:
+        raise ValueError("times must hold at least one run")
+    if np.any(times[np.isfinite(times)] < 0):
+        raise ValueError("times must be step counts ≥ 0 (NaN for a run that never got there)")
+    return np.median(np.where(np.isnan(times), np.inf, times), axis=axis)
+
+
+def smallest_fraction(fractions: Sequence[float], shares: Sequence[float], at_least: float) -> float | None:
+    """The smallest training fraction whose share of grokked seeds is ≥ ``at_least`` (None: none is).
+
+    Power et al. 2022 (arXiv 2201.02177) read the data a task needs this way: below some fraction of the
+    table no run generalizes within the budget.
+
+    >>> smallest_fraction([0.3, 0.4, 0.5], [0.0, 2 / 3, 1.0], at_least=2 / 3)
+    0.4
+    """
+    fractions, shares = np.asarray(fractions, dtype=float), np.asarray(shares, dtype=float)
+    if fractions.shape != shares.shape or fractions.ndim != 1:
+        raise ValueError(f"fractions and shares must be 1-D and of equal length, got shapes "
+                         f"{fractions.shape} and {shares.shape}")
+    ok = fractions[shares >= at_least - 1e-12]
+    return float(ok.min()) if len(ok) else None
