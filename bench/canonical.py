@@ -7,7 +7,8 @@
    loop of the same model in the same process: one-hot inputs through ``nn.Linear``, ``torch.optim.AdamW``.
    ``matmul_peak_fraction`` is the FLOPs of one grokbook step over this machine's fp32 matmul rate,
    measured here on square matrices.
-2. Chapter 1's demo (Gromov's quadratic MLP, p = 97, 30% data): steps and seconds until it groks.
+2. Chapter 1's CPU demo (Gromov's quadratic MLP in his parameterization, p = 59, 50% data): steps and
+   seconds until it groks.
 3. The same retrain-to-grok from chapter 1's live panel (``panel_time_to_grok_s``: Train pressed, curves
    streaming, until the final frame is shown; target < 5 s on 2 cores) and its first frame
    (``panel_first_frame_s``, target < 1 s).
@@ -31,10 +32,9 @@ P, FRACTION, WIDTH = 97, 0.5, 512
 CANONICAL = TrainConfig(task=ModularArithmetic(p=P, train_fraction=FRACTION), model=MLPConfig(width=WIDTH),
                         loss="cross_entropy", optimizer="adamw", lr=1e-3, weight_decay=1.0, device="cpu",
                         dtype="float32", steps=300, log_points=30)
-DEMO = TrainConfig(task=ModularArithmetic(p=97, train_fraction=0.3),
-                   model=MLPConfig(width=500, activation="quadratic", bias=False), loss="mse", lr=1e-2,
-                   betas=(0.9, 0.98), weight_decay=0.0, device="cpu", steps=600, log_points=120,
-                   stop_after_grok=True)
+# Chapter 1's CPU demo: Gromov's preset at p = 59, half the table, lr 3e-2 (the chapter says why)
+DEMO = grokbook.gromov_config(p=59, train_fraction=0.5, lr=3e-2, device="cpu", steps=600, log_points=120,
+                              stop_after_grok=True)
 
 
 PANEL_CONTROLS = {  # chapter 1's panel

@@ -1,3 +1,5 @@
+import dataclasses
+
 import pytest
 import torch
 from torch import nn
@@ -118,3 +120,57 @@ def test_table_layer_gradients_match_autograd_and_work_under_torch_func(activati
         out = reference.act(h) @ reference.readout + reference.readout_bias
         grad = torch.autograd.grad(out[3], reference.first)[0]
         torch.testing.assert_close(jac["first"][i, 0, 3], grad)
+
+
+GROMOV = MLPConfig(width=16, activation="quadratic", bias=False, parameterization="gromov")
+
+
+def test_gromov_parameterization_is_the_paper_formula():
+    # f = (1/N) W2 φ(W1 x / √(2p)) on concatenated one-hots, N(0, 1) weights (Gromov 2023)
+    model = build_model(GROMOV, DATA, seed=3)
+    w1, w2 = model.first.reshape(22, 16), model.readout
+    x = DATA.x_train
+    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
+    expected = ((one_hot @ w1) / 22**0.5).square() @ w2 / 16
+    assert torch.allclose(model(x), expected, atol=1e-6)
+    big = build_model(dataclasses.replace(GROMOV, width=400), DATA, seed=0)
+    assert abs(big.first.std().item() - 1) < 0.02 and abs(big.readout.std().item() - 1) < 0.03
+
+
+def test_gromov_training_matches_plain_torch_adamw():
+    # the oracle: the same network written with raw tensors and torch.optim.AdamW
+    from grokbook import TrainConfig, train
+    from grokbook.tasks import ModularArithmetic as MA
+    cfg = TrainConfig(task=MA(p=11, train_fraction=0.5), model=GROMOV, loss="mse", lr=1e-2,
+                      betas=(0.9, 0.98), eps=1e-10, weight_decay=0.0, steps=5, log_points=2, device="cpu")
+    run = train(cfg, progress=False)
+    start = build_model(GROMOV, DATA, seed=0)
+    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
+    w2 = start.readout.detach().clone().requires_grad_()
+    opt = torch.optim.AdamW([w1, w2], lr=1e-2, betas=(0.9, 0.98), eps=1e-10, weight_decay=0.0)
+    x = DATA.x_train
+    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
+    target = nn.functional.one_hot(DATA.y_train, 11).float()
+    for _ in range(5):
+        opt.zero_grad()
+        (((one_hot @ w1) / 22**0.5).square() @ w2 / 16 - target).square().mean().backward()
+        opt.step()
+    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
+    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(parameterization="mup"), "parameterization must be one of"),
+    (dict(parameterization="gromov", bias=True), "needs bias=False"),
+    (dict(parameterization="gromov", bias=False, embed_dim=4), "needs bias=False"),
+])
+def test_bad_parameterization_raises(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        MLPConfig(**kwargs)
+
+
+def test_standard_parameterization_is_unchanged():
+    # the default keeps PyTorch's nn.Linear init and no forward multipliers
+    model = build_model(MLPConfig(width=16), DATA, seed=0)
+    assert set(model.multipliers.values()) == {1.0}
+    assert model.first.abs().max() <= 1 / 22**0.5

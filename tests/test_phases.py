@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from grokbook import MLPConfig, ModularArithmetic, TrainConfig, grid, train_ensemble
-from grokbook.diagnostics.phases import (PHASES, PhaseRule, classify_phase, goldilocks_shell, learning_times,
+from grokbook.diagnostics.phases import (PHASES, PhaseRule, classify_phase, curve_phases, goldilocks_shell,
+                                         learning_times, phase_boundaries,
                                          phase_grid)
 from grokbook.training import History
 
@@ -110,3 +111,62 @@ def test_goldilocks_plots_draw():
     ax = plot_phase_diagram(phase_grid(hs, (2, 2)), [0.1, 1.0], [1e-3, 1e-2], row_label="wd", col_label="lr")
     assert [t.get_text() for t in ax.texts] == ["comp", "grok", "memo", "conf"]
     plt.close("all")
+
+
+def _curve(train, test, step=(0, 10, 100, 200, 400, 800)):
+    """Accuracies logged at ``step``; the last value is held to the final step."""
+    train, test = list(train) + [train[-1]], list(test) + [test[-1]]
+    return History(columns={"step": np.array(step), "train_acc": np.array(train, dtype=float),
+                            "test_acc": np.array(test, dtype=float)})
+
+
+@pytest.mark.parametrize("train, test, bounds, names", [
+    # memorize at 10, leave chance at 200, generalize at 400: all four phases
+    ([0.01, 1.0, 1.0, 1.0, 1.0], [0.01, 0.0, 0.02, 0.3, 0.97], (10, 200, 400),
+     ["fit", "plateau", "test rise", "generalized"]),
+    # never leaves chance: fit, then a plateau to the end
+    ([0.01, 1.0, 1.0, 1.0, 1.0], [0.01, 0.0, 0.02, 0.05, 0.05], (10, None, None), ["fit", "plateau"]),
+    # never fits: one phase
+    ([0.01, 0.5, 0.6, 0.7, 0.8], [0.01, 0.3, 0.5, 0.7, 0.96], (None, None, 400), ["fit"]),
+    # test leads train (comprehension): no plateau, no rise
+    ([0.01, 0.5, 1.0, 1.0, 1.0], [0.01, 0.96, 0.99, 1.0, 1.0], (100, 100, 10), ["fit", "generalized"]),
+])
+def test_phase_boundaries_and_curve_phases_on_planted_curves(train, test, bounds, names):
+    h = _curve(train, test)
+    b = phase_boundaries(h)
+    assert (b["t_mem"], b["t_rise"], b["t_grok"]) == bounds
+    phases = curve_phases(h)
+    assert [name for name, _, _ in phases] == names
+    assert phases[0][1] == 0 and phases[-1][2] == 800
+    assert all(stop == nxt for (_, _, stop), (_, nxt, _) in zip(phases, phases[1:]))
+
+
+def test_rise_level_is_measured_from_chance():
+    # chance 0.5: a 10% rise needs test accuracy above 0.55, so 0.54 does not end the plateau
+    h = _curve([0.5, 1.0, 1.0, 1.0, 1.0], [0.5, 0.5, 0.54, 0.56, 0.6])
+    assert phase_boundaries(h)["t_rise"] == 200
+    assert phase_boundaries(h, chance=0.0, rise=0.5)["t_rise"] == 100  # level 0.5: 0.54 passes
+    assert phase_boundaries(h, rise=0.2)["t_rise"] is None
+    with pytest.raises(ValueError, match="rise must lie in"):
+        phase_boundaries(h, rise=1.0)
+
+
+def test_censored_median_counts_runs_that_never_grokked():
+    from grokbook.diagnostics.phases import censored_median
+    t = np.array([[100.0, 300.0, 200.0], [100.0, np.nan, 400.0], [np.nan, np.nan, 50.0]])
+    # survivors-only averaging would give 200, 250 and 50: the censored median does not
+    assert censored_median(t).tolist() == [200.0, 400.0, np.inf]
+    assert censored_median(t, axis=0).tolist() == [100.0, np.inf, 200.0]
+    with pytest.raises(ValueError, match="step counts"):
+        censored_median(np.array([-1.0, 2.0]))
+    with pytest.raises(ValueError, match="at least one"):
+        censored_median(np.array([]))
+
+
+def test_smallest_fraction_reads_the_data_threshold():
+    from grokbook.diagnostics.phases import smallest_fraction
+    assert smallest_fraction([0.3, 0.4, 0.5], [0.0, 1 / 3, 1.0], at_least=2 / 3) == 0.5
+    assert smallest_fraction([0.3, 0.4], [0.0, 1 / 3], at_least=2 / 3) is None
+    assert smallest_fraction([0.5, 0.3], [1.0, 1.0], at_least=1.0) == 0.3
+    with pytest.raises(ValueError, match="equal length"):
+        smallest_fraction([0.3, 0.4], [1.0], at_least=0.5)

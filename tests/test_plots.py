@@ -23,7 +23,7 @@ def test_plot_curves_labels_axes_and_marks_phases():
     assert acc.get_xlabel() == "optimisation step" and acc.get_ylabel() == "accuracy"
     assert acc.get_xscale() == "log" and loss.get_yscale() == "log"
     labels = acc.get_legend_handles_labels()[1]
-    assert {"memorization", "plateau", "circuit formation", "generalization", "train", "test"} <= set(labels)
+    assert {"fit", "plateau", "test rise", "generalized", "train", "test"} <= set(labels)
 
 
 def test_heatmap_and_errorbars_draw():
@@ -32,3 +32,13 @@ def test_heatmap_and_errorbars_draw():
     assert ax.get_xlabel() == "train fraction"
     ax = plot_errorbars([0.3, 0.5], np.array([[100.0, 120.0], [np.nan, 50.0]]), xlabel="f", ylabel="t")
     assert any("never" in t.get_text() for t in ax.texts)
+
+
+def test_plot_censored_marks_never_grokked_runs_at_the_budget():
+    from grokbook.plots import plot_censored
+    samples = np.array([[100.0, 120.0, 140.0], [300.0, np.nan, np.nan]])
+    ax = plot_censored([0.5, 0.3], samples, 600, xlabel="training fraction", ylabel="steps to grok")
+    assert ax.get_xlabel() == "training fraction" and ax.get_yscale() == "log"
+    assert [t.get_text() for t in ax.texts] == ["2/3 never"]
+    median = ax.lines[0].get_ydata()
+    assert median[0] == 120.0 and np.isnan(median[1])  # censored median: not drawn, not averaged

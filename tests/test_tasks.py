@@ -13,6 +13,7 @@ PYTHON = {
     "x^2+y^2": lambda a, b, p: (a**2 + b**2) % p,
     "x^2+xy+y^2": lambda a, b, p: (a**2 + a * b + b**2) % p,
     "x^3+xy": lambda a, b, p: (a**3 + a * b) % p,
+    "x^3+xy^2+y": lambda a, b, p: (a**3 + a * b**2 + b) % p,
 }
 
 

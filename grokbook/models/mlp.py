@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from grokbook.models.init import normal_fan_in, uniform_fan_in
+from grokbook.models.init import normal_fan_in, standard_normal, uniform_fan_in
 from grokbook.models.table import FUSED, table_layer
 
 ACTIVATIONS = {
@@ -20,6 +20,7 @@ ACTIVATIONS = {
     # φ(z) = z + z²/2: Kumar et al. 2024's φ(z) = z + (ε/2) z² with ε set by the preactivation scale
     "linear+quadratic": lambda x: x + 0.5 * x * x,
 }
+PARAMETERIZATIONS = ("standard", "gromov")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -33,6 +34,18 @@ class MLPConfig:
     linear map to ``r`` dimensions between the last hidden layer and the readout, so the representation
     the readout sees has rank at most ``r``. ``init_scale`` multiplies every weight at initialisation
     (Liu, Michaud & Tegmark 2023, "Omnigrok").
+
+    ``parameterization`` says where a weight's scale lives. ``"standard"`` (the default): PyTorch's
+    ``nn.Linear`` init, U(−1/√fan_in, 1/√fan_in), and no multipliers in the forward pass.
+    ``"gromov"`` (Gromov 2023, "Grokking modular arithmetic", arXiv 2301.02679): every weight is drawn
+    from N(0, 1) and the scale is a fixed multiplier in the forward pass,
+
+        f(x) = (1/N) · W₂ · φ(W₁ x / √D),    D = fan_in (2p for two one-hot tokens), N = width,
+
+    (hidden layers, with ``depth > 1``, are multiplied by 1/√N). The optimizer sees the N(0, 1)
+    weights, so with Adam a step moves the function √D (first layer) and N (readout) times less than
+    it would with the scale folded into the init. It needs ``bias=False``, ``embed_dim=None`` and no
+    bottleneck, as in the paper.
     """
 
     width: int = 512
@@ -42,6 +55,7 @@ class MLPConfig:
     bias: bool = True
     init_scale: float = 1.0
     bottleneck_rank: int | None = None
+    parameterization: str = "standard"
 
     def __post_init__(self) -> None:
         if self.width <= 0:
@@ -56,6 +70,13 @@ class MLPConfig:
             raise ValueError(f"init_scale (α) must be > 0, got {self.init_scale}")
         if self.bottleneck_rank is not None and not 1 <= self.bottleneck_rank <= self.width:
             raise ValueError(f"bottleneck_rank must lie in 1…width={self.width}, got {self.bottleneck_rank}")
+        if self.parameterization not in PARAMETERIZATIONS:
+            raise ValueError(f"parameterization must be one of {list(PARAMETERIZATIONS)}, "
+                             f"got {self.parameterization!r}")
+        if self.parameterization == "gromov" and (self.bias or self.embed_dim is not None
+                                                  or self.bottleneck_rank is not None):
+            raise ValueError("parameterization='gromov' needs bias=False, embed_dim=None and "
+                             "bottleneck_rank=None (Gromov 2023's network has none of them)")
 
 
 class MLP(nn.Module):
@@ -73,38 +94,43 @@ class MLP(nn.Module):
         self.config = config
         self.tokens = n_tokens > 0
         width, scale = config.width, config.init_scale
+        gromov = config.parameterization == "gromov"
+        # Gromov: N(0, 1) weights, the scale applied in the forward pass (multipliers below)
+        draw = (lambda shape, fan_in, g: standard_normal(shape, g)) if gromov else uniform_fan_in
         if self.tokens:
             seq_len = input_shape[0]
             if config.embed_dim is None:
                 # One table per position: (seq, n_tokens, width) = nn.Linear(seq·n_tokens → width), its init too.
                 fan_in = seq_len * n_tokens
-                self.first = nn.Parameter(scale * uniform_fan_in((seq_len, n_tokens, width), fan_in, g))
+                self.first = nn.Parameter(scale * draw((seq_len, n_tokens, width), fan_in, g))
             else:
                 self.embed = nn.Parameter(scale * torch.randn((n_tokens, config.embed_dim), generator=g))
                 fan_in = seq_len * config.embed_dim
-                self.first = nn.Parameter(scale * uniform_fan_in((fan_in, width), fan_in, g))
+                self.first = nn.Parameter(scale * draw((fan_in, width), fan_in, g))
         else:
             fan_in = input_shape[0]
-            self.first = nn.Parameter(scale * uniform_fan_in((fan_in, width), fan_in, g))
-        self.first_bias = nn.Parameter(scale * uniform_fan_in((width,), fan_in, g)) if config.bias else None
+            self.first = nn.Parameter(scale * draw((fan_in, width), fan_in, g))
+        self.first_bias = nn.Parameter(scale * draw((width,), fan_in, g)) if config.bias else None
         self.hidden_weights = nn.ParameterList(
-            [nn.Parameter(scale * uniform_fan_in((width, width), width, g)) for _ in range(config.depth - 1)])
+            [nn.Parameter(scale * draw((width, width), width, g)) for _ in range(config.depth - 1)])
         self.hidden_biases = nn.ParameterList(
-            [nn.Parameter(scale * uniform_fan_in((width,), width, g)) for _ in range(config.depth - 1)]
+            [nn.Parameter(scale * draw((width,), width, g)) for _ in range(config.depth - 1)]
             if config.bias else [])
         readout_in = width
         if config.bottleneck_rank is not None:
             self.bottleneck = nn.Parameter(scale * normal_fan_in((width, config.bottleneck_rank), width, g))
             readout_in = config.bottleneck_rank
-        self.readout = nn.Parameter(scale * uniform_fan_in((readout_in, n_outputs), readout_in, g))
-        self.readout_bias = nn.Parameter(scale * uniform_fan_in((n_outputs,), readout_in, g)) if config.bias else None
+        self.readout = nn.Parameter(scale * draw((readout_in, n_outputs), readout_in, g))
+        self.readout_bias = nn.Parameter(scale * draw((n_outputs,), readout_in, g)) if config.bias else None
         self.act = ACTIVATIONS[config.activation]
+        self.multipliers = ({"first": fan_in**-0.5, "hidden": width**-0.5, "readout": 1.0 / readout_in}
+                            if gromov else {"first": 1.0, "hidden": 1.0, "readout": 1.0})
 
     def embeddings(self) -> torch.Tensor:
         """The token representation as a ``(positions, n_tokens, dim)`` tensor (one position if shared)."""
         if not self.tokens:
             raise ValueError("embeddings() needs a model on token inputs, this one reads real features")
-        return self.embed[None] if self.config.embed_dim is not None else self.first
+        return self.embed[None] if self.config.embed_dim is not None else self._scaled(self.first, "first")
 
     def forward(self, x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         # attribute look-ups, not get_parameter: under torch.func.functional_call the swapped-in values are tensors
@@ -124,19 +150,25 @@ class MLP(nn.Module):
         names += ["readout"] + (["readout_bias"] if self.readout_bias is not None else [])
         return names
 
+    def _scaled(self, weight: torch.Tensor, layer: str) -> torch.Tensor:
+        """``weight`` times its layer's forward multiplier (1 in the standard parameterization)."""
+        multiplier = self.multipliers[layer]
+        return weight if multiplier == 1.0 else weight * multiplier
+
     def forward_stacked(self, params: dict[str, torch.Tensor], x: torch.Tensor, cache: dict | None = None) -> torch.Tensor:
         """K models at once: every parameter carries a leading member axis ``(K, …)`` (names as in
         ``named_parameters``), ``x`` is ``(K, n, …)``, the result ``(K, n, n_outputs)``. The trainer steps
         ensembles through this; ``forward`` is the case K = 1, so both always compute the same function."""
         K, n = x.shape[:2]
         bias = params.get("first_bias")
+        first = self._scaled(params["first"], "first")
         fuse = (self.tokens and self.config.embed_dim is None and self.config.depth == 1 and cache is None
                 and self.config.activation in FUSED)
         if fuse:  # the training path: look-ups and activation in one op with a hand-written backward
-            z = table_layer(params["first"], bias, x, self.config.activation)
+            z = table_layer(first, bias, x, self.config.activation)
             h = None
         elif self.tokens and self.config.embed_dim is None:
-            h = table_layer(params["first"], bias, x, None)
+            h = table_layer(first, bias, x, None)
         else:
             if self.tokens:
                 e = params["embed"][torch.arange(K, device=x.device).view(K, 1, 1), x]   # (K, n, seq, d)
@@ -145,9 +177,9 @@ class MLP(nn.Module):
                 inputs = e.flatten(2)
             else:
                 inputs = x
-            h = torch.bmm(inputs, params["first"]) if bias is None else torch.baddbmm(bias[:, None], inputs, params["first"])
+            h = torch.bmm(inputs, first) if bias is None else torch.baddbmm(bias[:, None], inputs, first)
         for i in range(self.config.depth - 1):  # none when fused: fusing needs depth 1
-            w = params[f"hidden_weights.{i}"]
+            w = self._scaled(params[f"hidden_weights.{i}"], "hidden")
             hb = params.get(f"hidden_biases.{i}")
             h = torch.bmm(self.act(h), w) if hb is None else torch.baddbmm(hb[:, None], self.act(h), w)
         if not fuse:
@@ -159,7 +191,8 @@ class MLP(nn.Module):
             if cache is not None:
                 cache["bottleneck"] = z
         out_bias = params.get("readout_bias")
-        logits = torch.bmm(z, params["readout"]) if out_bias is None else torch.baddbmm(out_bias[:, None], z, params["readout"])
+        readout = self._scaled(params["readout"], "readout")
+        logits = torch.bmm(z, readout) if out_bias is None else torch.baddbmm(out_bias[:, None], z, readout)
         if cache is not None:
             cache["logits"] = logits
         return logits

@@ -2,49 +2,26 @@
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
-import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
+from grokbook.diagnostics.phases import CURVE_PHASES, curve_phases, phase_boundaries
+from grokbook.history import History
 
-PHASE_COLORS = {"memorization": "#f4cccc", "plateau": "#fff2cc", "circuit formation": "#d9ead3",
-                "generalization": "#cfe2f3"}
+__all__ = ["PHASE_COLORS", "phase_boundaries", "plot_curves", "plot_metric", "shade_phases"]
+
+# phase_boundaries is computed in grokbook.diagnostics.phases and re-exported here for old imports
+PHASE_COLORS = dict(zip(CURVE_PHASES, ("#f4cccc", "#fff2cc", "#d9ead3", "#cfe2f3")))
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#d62728"
 
 
-def phase_boundaries(history: History, rise: float = 0.1) -> dict[str, int | None]:
-    """Accuracy-based boundaries of the four phases (seed three-research-issues; Nanda et al. 2023).
-
-    ``t_mem``: train accuracy first ≥ 0.99; ``t_rise``: after ``t_mem``, test accuracy first exceeds
-    ``chance + rise · (1 − chance)`` where chance is the test accuracy at step 0 (the plateau ends,
-    circuit formation shows in the test set); ``t_grok``: test accuracy first ≥ 0.95. Memorization is
-    ``[0, t_mem)``, plateau ``[t_mem, t_rise)``, circuit formation ``[t_rise, t_grok)``, generalization
-    after ``t_grok``. A boundary never reached is None. Chapter 5 locates the same phases from the
-    Fourier progress measures instead, which see circuit formation earlier than the test set does.
-    """
-    step, train_acc, test_acc = history["step"], history["train_acc"], history["test_acc"]
-    first = lambda mask: int(step[np.argmax(mask)]) if mask.any() else None  # noqa: E731
-    t_mem = first(train_acc >= MEMORIZE_THRESHOLD)
-    t_grok = first(test_acc >= GROK_THRESHOLD)
-    chance = float(test_acc[0])
-    t_rise = None
-    if t_mem is not None:
-        t_rise = first((step >= t_mem) & (test_acc > chance + rise * (1 - chance)))
-    return {"t_mem": t_mem, "t_rise": t_rise, "t_grok": t_grok}
-
-
 def shade_phases(ax: Axes, history: History, label: bool = True) -> None:
-    """Shade memorization / plateau / circuit formation / generalization behind a curve."""
-    b = phase_boundaries(history)
-    end = float(history["step"][-1])
-    edges = [1.0, b["t_mem"], b["t_rise"], b["t_grok"], end]
-    for name, lo, hi in zip(PHASE_COLORS, edges[:-1], edges[1:]):
-        if lo is None:
-            break
-        hi = end if hi is None else hi
-        if hi > lo:
-            ax.axvspan(max(lo, 1.0), hi, color=PHASE_COLORS[name], alpha=0.6, lw=0, label=name if label else None)
+    """Shade the curve's phases (fit / plateau / test rise / generalized, see
+    :func:`grokbook.diagnostics.phases.curve_phases`) behind a curve on a log-step axis."""
+    for name, lo, hi in curve_phases(history):
+        if hi > max(lo, 1.0):
+            ax.axvspan(max(lo, 1.0), hi, color=PHASE_COLORS[name], alpha=0.6, lw=0,
+                       label=name if label else None)
 
 
 def plot_curves(history: History, fig: Figure | None = None, title: str | None = None,

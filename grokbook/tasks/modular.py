@@ -23,6 +23,8 @@ OPERATIONS: dict[str, Callable[[torch.Tensor, torch.Tensor, int], torch.Tensor]]
     "x^2+y^2": lambda a, b, p: (a * a + b * b) % p,
     "x^2+xy+y^2": lambda a, b, p: (a * a + a * b + b * b) % p,
     "x^3+xy": lambda a, b, p: (a * a * a + a * b) % p,
+    # Power et al. 2022: the one operation of their study that never generalized
+    "x^3+xy^2+y": lambda a, b, p: (a * a * a + a * b * b + b) % p,
 }
 
 

@@ -1,0 +1,40 @@
+"""Published setups written once, as configs: a chapter, a benchmark or a test starts from them.
+
+``gromov_config`` is Gromov 2023's cheap grokker ("Grokking modular arithmetic", arXiv 2301.02679): a
+two-layer MLP without biases, φ(x) = x², N(0, 1) weights with input scaling 1/√(2p) and output scaling
+1/N,
+
+    f(a, b) = (1/N) · W₂ · φ(W₁ [e_a; e_b] / √(2p)),
+
+trained with mean squared error on one-hot targets, full batch, AdamW (lr 1e-2, β = (0.9, 0.98)) and
+no weight decay, on (a + b) mod 97 with 30% of the table and N = 500 hidden units.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from grokbook.models import MLPConfig
+from grokbook.tasks import ModularArithmetic
+from grokbook.training.config import TrainConfig, vary
+
+__all__ = ["gromov_config"]
+
+
+def gromov_config(**changes: Any) -> TrainConfig:
+    """Gromov 2023's setup (arXiv 2301.02679) as a ``TrainConfig``; ``changes`` are passed to
+    :func:`~grokbook.training.vary` (any run, task or model setting, e.g. ``p=59, width=256``).
+
+    Defaults: p = 97, ``+``, 30% of the pairs for training, width N = 500, φ(x) = x², no bias,
+    ``parameterization="gromov"``, MSE, AdamW lr 1e-2, β = (0.9, 0.98), weight decay 0, full batch,
+    1000 steps.
+
+    >>> cfg = gromov_config(train_fraction=0.5)
+    >>> cfg.model.parameterization, cfg.task.train_fraction, cfg.weight_decay
+    ('gromov', 0.5, 0.0)
+    """
+    base = TrainConfig(
+        task=ModularArithmetic(p=97, operation="+", train_fraction=0.3),
+        model=MLPConfig(width=500, activation="quadratic", bias=False, parameterization="gromov"),
+        loss="mse", optimizer="adamw", lr=1e-2, betas=(0.9, 0.98), weight_decay=0.0,
+        eps=1e-10, batch_size=None, steps=1500, log_points=100)
+    return vary(base, **changes) if changes else base
