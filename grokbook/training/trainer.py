@@ -17,7 +17,7 @@ from torch import nn
 from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
-from grokbook.device import pick_device, resolve_dtype
+from grokbook.device import DTYPES, LOSS_DTYPES, pick_device, resolve_dtype
 from grokbook.losses import accuracy, get_loss
 from grokbook.models import build_model
 from grokbook.optim import StackedOptimizer
@@ -86,7 +86,8 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     numbers (one column each, ``name.key``) or an array; it is evaluated at every logged step.
     ``callback(step, histories)`` is called after every log (live plots); ``should_stop()`` is polled
     there too. ``record_update_norm`` stores ``‖θ_{t+1} − θ_t‖`` for every step in
-    ``history.per_step["update_norm"]``.
+    ``history.per_step["update_norm"]``, and the radial share of that applied update,
+    ``cos(θ_{t+1} − θ_t, θ_t)``, in ``history.per_step["update_cos"]``.
 
     >>> from grokbook import ModularArithmetic, MLPConfig
     >>> run = train(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.5),
@@ -183,6 +184,9 @@ def _fit(configs, datas, modules, trained, names, params, device, dtype, diagnos
          should_stop, record_update_norm) -> list[History]:
     base, K = configs[0], len(configs)
     loss_fn = get_loss(base.loss)
+    if base.loss_dtype is not None:
+        loss_fn = _loss_in(loss_fn, LOSS_DTYPES[base.loss_dtype] if base.loss_dtype not in DTYPES
+                           else resolve_dtype(base.loss_dtype, device))
     lengths = [d.n_train for d in datas]
     train_x, train_y = _pad([d.x_train for d in datas]), _pad([d.y_train for d in datas])
     test_x, test_y = _pad([d.x_test for d in datas]), _pad([d.y_test for d in datas])
@@ -226,6 +230,7 @@ def _fit(configs, datas, modules, trained, names, params, device, dtype, diagnos
     rows: list[dict[str, list]] = [dict() for _ in range(K)]
     histories = [History() for _ in range(K)]
     update_norms = torch.zeros((base.steps, K), device=device, dtype=dtype) if record_update_norm else None
+    update_cos = torch.zeros_like(update_norms) if record_update_norm else None
 
     def weight_norm() -> torch.Tensor:
         return torch.sqrt(sum(p.detach().flatten(1).square().sum(1) for p in params))
@@ -293,14 +298,25 @@ def _fit(configs, datas, modules, trained, names, params, device, dtype, diagnos
         if before is not None:
             with torch.no_grad():
                 update_norms[step - 1] = torch.sqrt(sum((p - b).flatten(1).square().sum(1) for p, b in zip(params, before)))
+                radial = sum(((p - b) * b).flatten(1).sum(1) for p, b in zip(params, before))
+                b_norm = torch.sqrt(sum(b.flatten(1).square().sum(1) for b in before))
+                update_cos[step - 1] = radial / (update_norms[step - 1] * b_norm).clamp_min(1e-300)
     bar.close()
     if update_norms is not None:
-        norms = update_norms[:step].cpu().numpy()
+        norms, cosines = update_norms[:step].cpu().numpy(), update_cos[:step].cpu().numpy()
         for k in range(K):
             histories[k].per_step["update_norm"] = norms[:, k]
+            histories[k].per_step["update_cos"] = cosines[:, k]
     for p in params:
         p.requires_grad_(False)
     return histories
+
+
+def _loss_in(fn: Callable, dtype: torch.dtype) -> Callable:
+    """``fn`` evaluated on the logits cast to ``dtype`` (``TrainConfig.loss_dtype``)."""
+    def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return fn(outputs.to(dtype), targets)
+    return loss
 
 
 def _append_diagnostic(row: dict, name: str, value: Any) -> None:
