@@ -108,7 +108,7 @@ def plot_logit_scaling(histories: History | Sequence[History], labels: Sequence[
                        fig: Figure | None = None, column: str = "logits", window: int = 25) -> Figure:
     """How the logits move between successive logged steps (``logit_scaling``): left, the radial share
     ``cos(z_{t+1} − z_t, z_t)`` (1: pure scaling, naive loss minimisation; Prieto et al. 2025, arXiv
-    2501.04697); middle, the growth ``‖z_{t+1}‖ / ‖z_t‖``; right, when the trainer recorded it
+    2501.04697); middle, the growth ``‖z_{t+1}‖ / ‖z_t‖`` on a log axis; right, when the trainer recorded it
     (``record_update_norm=True``), the applied update's ``cos(Δθ, θ)`` per step, a running mean over
     ``window`` steps. Needs the ``logits`` column of ``collapse_diagnostics(logits=n)``."""
     histories, labels = _as_list(histories, labels)
@@ -129,13 +129,14 @@ def plot_logit_scaling(histories: History | Sequence[History], labels: Sequence[
             smooth = np.convolve(cos, np.ones(w) / w, mode="valid")
             ax_u.plot(np.arange(len(smooth)) + w, smooth, color=f"C{i}", label=label)
     for ax, ylabel, title in ((ax_r, "cos(Δz, z)", "radial share of the logit change"),
-                              (ax_g, "‖z_{t+1}‖ / ‖z_t‖", "logit norm growth per logged interval"),
+                              (ax_g, "‖z(t+1)‖ / ‖z(t)‖ (log scale)", "logit norm growth per logged interval"),
                               (ax_u, f"cos(Δθ, θ), mean of {window} steps", "applied update vs weights")):
         ax.set_xlabel("optimisation step")
         ax.set_ylabel(ylabel, fontsize=9)
         ax.set_title(title, fontsize=10)
         ax.axhline(1 if ax is ax_g else 0, color="grey", lw=0.5)
     ax_r.set_ylim(-1.02, 1.02)
+    ax_g.set_yscale("log")  # the first interval grows the logits by orders of magnitude
     if any(label is not None for label in labels):
         ax_g.legend(fontsize=8)
     fig.tight_layout()
