@@ -4,6 +4,9 @@ from __future__ import annotations
 import torch
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+# The precisions a loss may be computed in (TrainConfig.loss_dtype). float16 is a loss precision only:
+# CPU kernels for half-precision training are slow or missing.
+LOSS_DTYPES = {"float16": torch.float16, **DTYPES}
 
 
 def pick_device(device: str = "auto") -> torch.device:

@@ -1,10 +1,11 @@
 """Softmax Collapse diagnostics against hand-made logits whose answer is known in float32 and float64."""
+import dataclasses
 import math
 
 import pytest
 import torch
 
-from grokbook import MLPConfig, ModularArithmetic, TrainConfig, train
+from grokbook import MLPConfig, ModularArithmetic, TrainConfig, build_model, train
 from grokbook.diagnostics.collapse import (collapse_diagnostics, collapse_fraction, collapse_threshold,
                                            is_collapsed, logit_margin, nlm_alignment, softmax_denominator,
                                            unit_roundoff, zero_loss_fraction)
@@ -195,3 +196,166 @@ def test_plots_draw_and_refuse_histories_without_the_columns():
         plot_collapse([History(columns=cols)] * 2, labels=["only one"])
     with pytest.raises(ValueError, match="no column 'collapse.margin'"):
         plot_margin(History(columns={"step": np.arange(3)}))
+
+
+# --- float16, the vanishing gradients, persistent collapse, logit scaling, the applied update ---
+
+def test_float16_thresholds_bracket_the_collapse():
+    """u = 2⁻¹¹ in float16: collapse between −ln u ≈ 7.62 and ln(112/u) ≈ 12.34 for C = 113."""
+    assert unit_roundoff("float16") == 2.0**-11
+    assert collapse_threshold("float16", C) == pytest.approx(math.log(112) + 11 * math.log(2))
+    assert collapse_threshold("float16", C) == pytest.approx(12.34, abs=0.01)
+    assert not is_collapsed(tied(-math.log(2.0**-11) - 0.3), "float16").item()
+    assert is_collapsed(tied(collapse_threshold("float16", C) + 0.3), "float16").item()
+    z = tied(15.0)  # collapsed in float16 only
+    assert [collapse_fraction(z, d) for d in ("float16", "float32", "float64")] == [1.0, 0.0, 0.0]
+    assert zero_loss_fraction(z, torch.tensor([0]), dtype="float16") == 1.0
+
+
+def test_only_the_correct_class_gradient_vanishes_at_collapse():
+    from grokbook.diagnostics.collapse import logit_gradient, vanishing_gradients
+    y = torch.tensor([0])
+    g = logit_gradient(tied(30.0), y, dtype="float32")  # collapsed in float32
+    assert g[0, 0].item() == 0.0  # p_y − 1 rounds to exactly 0
+    others = g[0, 1:].double()
+    assert torch.all(others > 0)  # p_k = e^{−30} / 1 survives
+    assert others[0].item() == pytest.approx(math.exp(-30.0), rel=1e-6)
+    assert vanishing_gradients(tied(30.0), y, dtype="float32") == {"correct": 1.0, "all": 0.0}
+    assert vanishing_gradients(tied(30.0), y, dtype="float64") == {"correct": 0.0, "all": 0.0}
+    # the hand formula softmax − onehot, not collapsed
+    z = torch.tensor([[1.0, 3.0, 2.0]], dtype=torch.float64)
+    expected = torch.softmax(z, -1) - torch.tensor([[1.0, 0.0, 0.0]], dtype=torch.float64)
+    assert torch.allclose(logit_gradient(z, y), expected)
+
+
+def test_the_whole_gradient_vanishes_only_once_exp_underflows():
+    from grokbook.diagnostics.collapse import gradient_underflow_threshold, vanishing_gradients
+    y = torch.tensor([0])
+    for dtype, level in (("float16", 25 * math.log(2)), ("float32", 150 * math.log(2))):
+        assert gradient_underflow_threshold(dtype) == pytest.approx(level)
+        assert vanishing_gradients(tied(level - 0.5), y, dtype=dtype)["all"] == 0.0
+        assert vanishing_gradients(tied(level + 0.5), y, dtype=dtype)["all"] == 1.0
+    assert gradient_underflow_threshold("float64") == pytest.approx(1075 * math.log(2))
+
+
+def test_persistent_collapse_ignores_a_slingshot():
+    from grokbook.diagnostics.collapse import steps_to_collapse
+    from grokbook.training import History
+    import numpy as np
+    frac = np.array([0.0, 0.7, 0.1, 0.6, 0.8, 0.9, 0.9])
+    h = History(columns={"step": np.arange(7) * 10, "collapse.fraction": frac})
+    assert steps_to_collapse(h) == 10  # the first crossing is a spike that falls back
+    assert steps_to_collapse(h, hold=20) == 30  # persistent: 30, 40, 50 all ≥ 0.5
+    assert steps_to_collapse(h, hold=30) == 30
+    assert steps_to_collapse(h, hold=40) is None  # 30 + 40 runs past the last logged step
+    assert steps_to_collapse(h, threshold=1e-9) == 10  # the first collapsed sample
+    with pytest.raises(ValueError, match="hold must be ≥ 0"):
+        steps_to_collapse(h, hold=-1)
+
+
+def test_logit_scaling_known_answers():
+    from grokbook.diagnostics.collapse import logit_scaling
+    assert logit_scaling([1.0, 2.0], [3.0, 6.0]) == {"cos": 1.0, "growth": 3.0, "radial": 1.0}
+    out = logit_scaling([1.0, 0.0], [1.0, 1.0])  # an orthogonal change
+    assert out["cos"] == pytest.approx(1 / math.sqrt(2)) and out["radial"] == 0.0
+    assert out["growth"] == pytest.approx(math.sqrt(2))
+    shrink = logit_scaling([2.0, 2.0], [1.0, 1.0])  # pure shrinking: the change points against z
+    assert shrink["radial"] == -1.0 and shrink["growth"] == 0.5
+    with pytest.raises(ValueError, match="same shape"):
+        logit_scaling([1.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="earlier logit vector is zero"):
+        logit_scaling([0.0, 0.0], [1.0, 2.0])
+
+
+def test_logit_snapshot_and_update_alignment_in_a_real_run():
+    from grokbook.diagnostics.collapse import logit_scaling_between, update_alignment
+    import numpy as np
+    cfg = TrainConfig(task=ModularArithmetic(p=11, train_fraction=0.5), model=MLPConfig(width=32, depth=2, bias=False),
+                      steps=40, lr=0.01, weight_decay=0.0, device="cpu", log_points=5)
+    run = train(cfg, diagnostics=collapse_diagnostics(alignment=False, logits=8), progress=False,
+                record_update_norm=True)
+    h = run.history
+    assert h["logits"].shape == (len(h), 8 * 11)
+    with torch.no_grad():
+        z = run.model(run.data.x_train[:8]).double().flatten().numpy()
+    assert np.allclose(h["logits"][-1], z)
+    same = logit_scaling_between(h, h["step"][-1], None)
+    assert same["cos"] == pytest.approx(1.0) and same["growth"] == pytest.approx(1.0)
+    # oracle: one plain SGD step is Δθ = −η ∇L, so cos(Δθ, θ₀) = cos(−∇L, θ₀), the NLM alignment at init
+    sgd = dataclasses.replace(cfg, steps=1, optimizer="sgd")
+    one = train(sgd, progress=False, record_update_norm=True)
+    data = sgd.task.build(seed=sgd.split_seed)
+    model0 = build_model(sgd.model, data, seed=sgd.seed)
+    expected = nlm_alignment(model0, data.x_train, data.y_train)["all"]
+    assert one.history.per_step["update_cos"][0] == pytest.approx(expected, abs=1e-5)
+    out = update_alignment(h)
+    assert -1 <= out["cos"] <= 1
+    assert out["growth"] == pytest.approx(h["weight_norm"][-1] / h["weight_norm"][0])
+    with pytest.raises(ValueError, match="need 0 ≤ start < stop"):
+        update_alignment(h, 10, 5)
+    with pytest.raises(ValueError, match="record_update_norm=True"):
+        update_alignment(train(cfg, progress=False).history)
+    with pytest.raises(ValueError, match="no column 'logits'"):
+        logit_scaling_between(train(cfg, progress=False).history, 0, None)
+    with pytest.raises(ValueError, match="n_samples must be a positive integer"):
+        collapse_diagnostics(logits=-1)
+
+
+
+def test_settling_step():
+    from grokbook.diagnostics.collapse import settling_step
+    from grokbook.training import History
+    import numpy as np
+    h = History(columns={"step": np.arange(6) * 10, "test_acc": np.array([0.1, 0.6, 0.0, 0.01, 0.03, 0.0])})
+    assert settling_step(h) == 50  # |0.03 − 0| > 0.02 at step 40: it settles only at 50
+    assert settling_step(h, tol=0.05) == 20  # within 0.05 of the end from step 20 on
+    flat = History(columns={"step": np.arange(3), "test_acc": np.zeros(3)})
+    assert settling_step(flat) == 0
+    with pytest.raises(ValueError, match="tol must be ≥ 0"):
+        settling_step(h, tol=-1)
+
+
+# --- chapter-level facts at a tiny size (integration) ---
+SMALL = TrainConfig(task=ModularArithmetic(p=11, train_fraction=0.6),
+                    model=MLPConfig(width=32, depth=2, bias=False), steps=400, lr=0.01,
+                    weight_decay=0.0, betas=(0.9, 0.95), eps=1e-25, device="cpu", log_points=41,
+                    log_grid="linear")
+
+
+def test_float32_collapses_before_a_float64_loss_and_orthogonal_grad_never_does():
+    from grokbook import train_ensemble, vary
+    from grokbook.diagnostics.collapse import steps_to_collapse
+    diag = collapse_diagnostics(alignment=False)
+    f32 = train_ensemble([vary(SMALL, seed=s) for s in range(3)], diagnostics=diag, progress=False)
+    f64 = train_ensemble([vary(SMALL, seed=s, loss_dtype="float64") for s in range(3)], diagnostics=diag,
+                         progress=False)
+    ortho = train_ensemble([vary(SMALL, seed=s, orthogonal=True) for s in range(3)], diagnostics=diag,
+                           progress=False)
+    for a, b, o in zip(f32, f64, ortho):
+        t32, t64 = steps_to_collapse(a.history, 1e-9), steps_to_collapse(b.history, 1e-9)
+        assert t32 is not None and (t64 is None or t32 < t64)
+        assert o.history["collapse.fraction"].max() == 0.0
+        # in collapse only the correct class's gradient vanishes
+        assert a.history["collapse.grad_all"].max() == 0.0
+        assert a.history["collapse.grad_correct"].max() > 0.0
+
+
+def test_logit_scaling_plot_and_weight_norm_panel():
+    import matplotlib
+    matplotlib.use("Agg")
+    import numpy as np
+    from grokbook.plots.collapse import plot_collapse, plot_logit_scaling
+    from grokbook.training import History
+    n = 4
+    z = np.outer(np.arange(1, n + 1), np.ones(6))  # pure scaling: radial share 1 at every interval
+    cols = {"step": np.arange(n) * 10, "train_acc": np.ones(n), "test_acc": np.zeros(n), "logits": z,
+            "collapse.fraction": np.zeros(n), "weight_norm": np.arange(1.0, n + 1)}
+    h = History(columns=cols, per_step={"update_cos": np.full(30, 0.5)})
+    fig = plot_logit_scaling([h, h], labels=["a", "b"])
+    radial = fig.axes[0].lines[0].get_ydata()
+    assert np.allclose(radial, 1.0) and np.allclose(fig.axes[1].lines[0].get_ydata(), [2, 1.5, 4 / 3])
+    assert np.allclose(fig.axes[2].lines[0].get_ydata(), 0.5)
+    fig = plot_collapse(h, third="weight_norm", logx=False)
+    assert fig.axes[2].get_yscale() == "log"
+    with pytest.raises(ValueError, match="no column 'logits'"):
+        plot_logit_scaling(History(columns={"step": np.arange(3)}))

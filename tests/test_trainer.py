@@ -172,3 +172,35 @@ def test_cache_key_tells_diagnostics_with_different_settings_apart():
     assert cache.key([TINY], {"d": make(1)}, False) == cache.key([TINY], {"d": make(1)}, False)
     assert cache.key([TINY], {"d": make(1)}, False) != cache.key([TINY], {"d": make(2)}, False)
     assert cache.key([TINY], {}, False) != cache.key([vary(TINY, seed=1)], {}, False)
+
+
+def test_loss_dtype_casts_the_logits_before_the_loss():
+    """loss_dtype (Prieto et al.'s softmax precision): the model stays in float32, the loss is taken
+    in float64, so a logit lead of 30 that rounds a float32 loss to 0 leaves a float64 loss > 0."""
+    seen = {}
+
+    def probe(ctx):
+        z = torch.zeros(1, 11)
+        z[0, 0] = 30.0
+        seen[ctx.config.loss_dtype] = ctx.loss_fn(z, torch.tensor([0]))
+        return 0.0
+
+    for loss_dtype in (None, "float64", "float16"):
+        run = train(vary(TINY, steps=2, loss_dtype=loss_dtype), diagnostics={"probe": probe}, progress=False)
+        assert next(run.model.parameters()).dtype == torch.float32
+    assert seen[None].dtype == torch.float32 and seen[None].item() == 0.0
+    assert seen["float64"].dtype == torch.float64 and seen["float64"].item() > 0.0
+    assert seen["float16"].dtype == torch.float16 and seen["float16"].item() == 0.0
+    with pytest.raises(ValueError, match="loss_dtype must be one of"):
+        vary(TINY, loss_dtype="float8")
+
+
+def test_record_update_norm_also_records_the_radial_share():
+    """cos(Δθ, θ) of the first step, against the weights moved, recomputed by hand."""
+    one = train(vary(TINY, steps=1), progress=False, record_update_norm=True)
+    start = train(vary(TINY, steps=1, lr=1e-30), progress=False)
+    delta = torch.cat([(p - q).detach().double().flatten() for p, q in zip(one.model.parameters(),
+                                                                          start.model.parameters())])
+    theta = torch.cat([q.detach().double().flatten() for q in start.model.parameters()])
+    expected = float(delta @ theta / (delta.norm() * theta.norm()))
+    assert one.history.per_step["update_cos"][0] == pytest.approx(expected, abs=1e-3)

@@ -7,7 +7,8 @@ softmax of a sample whose top logit leads far enough then rounds to exactly one 
 and the gradient through its correct class are exactly zero (**Softmax Collapse**, SC), and learning on
 that sample stops.
 
-Every function here computes and never plots. Functions of logits work on any tensor; the ``*_metrics``
+Which gradients vanish: only the correct class's ``∂ℓ/∂z_y = p_y − 1``; the wrong classes keep their
+tiny ``p_k`` (see ``logit_gradient``). Every function here computes and never plots. Functions of logits work on any tensor; the ``*_metrics``
 functions are trainer diagnostics (functions of a ``LogContext``), bundled by ``collapse_diagnostics()``.
 """
 from __future__ import annotations
@@ -57,7 +58,7 @@ def collapse_threshold(dtype: str | torch.dtype, n_classes: int = 2) -> float:
     """The lead ``Δ`` of the top logit over ``n_classes − 1`` tied others at which softmax collapses.
 
     ``Σ_k exp(z_k − z_max) = 1 + (C − 1) e^{−Δ}`` rounds to 1 once ``(C − 1) e^{−Δ} ≤ u``, that is
-    ``Δ ≥ ln((C − 1) / u)``: ≈ 21.4 in float32 and ≈ 41.5 in float64 for C = 113 (Prieto et al. 2025,
+    ``Δ ≥ ln((C − 1) / u)``: ≈ 12.3 in float16, 21.4 in float32 and 41.5 in float64 for C = 113 (Prieto et al. 2025,
     arXiv 2501.04697). If the small terms are added to 1 one by one, each vanishes already at
     ``e^{−Δ} ≤ u``, so collapse can come up to ``ln(C − 1)`` earlier; the summation order decides.
 
@@ -67,6 +68,18 @@ def collapse_threshold(dtype: str | torch.dtype, n_classes: int = 2) -> float:
     if not isinstance(n_classes, int) or n_classes < 2:
         raise ValueError(f"n_classes must be an integer ≥ 2, got {n_classes!r}")
     return math.log(n_classes - 1) - math.log(unit_roundoff(dtype))
+
+
+def gradient_underflow_threshold(dtype: str | torch.dtype) -> float:
+    """The lead ``Δ`` beyond which ``e^{−Δ}`` rounds to 0 in ``dtype`` (below half the smallest
+    subnormal number): from there on even the wrong classes' gradients ``p_k`` of a collapsed sample
+    are exactly 0. ≈ 17.3 in float16, 104.0 in float32, 745.1 in float64.
+
+    >>> [round(gradient_underflow_threshold(d), 1) for d in ("float16", "float32", "float64")]
+    [17.3, 104.0, 745.1]
+    """
+    info = torch.finfo(_dtype(dtype, torch.float32))
+    return math.log(2) - math.log(info.smallest_normal) - math.log(info.eps)  # −ln(tiny·ε/2)
 
 
 def _log_weights(z: torch.Tensor, kind: str) -> torch.Tensor:
@@ -168,17 +181,121 @@ def nlm_alignment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss
     return out
 
 
+def logit_gradient(logits: torch.Tensor, targets: torch.Tensor, loss: LossLike = "cross_entropy",
+                   dtype: str | torch.dtype | None = None) -> torch.Tensor:
+    """``∂ℓ_i/∂z_ik`` for every sample and class, by autograd in ``dtype``; shape ``(n, C)``.
+
+    For softmax cross-entropy the row is ``softmax(z_i) − onehot(y_i)``: the correct class gets
+    ``p_y − 1`` and every other class ``p_k = e^{z_k − z_max} / S``. In collapse ``S`` rounds to 1, so
+    ``p_y − 1`` is exactly 0, but ``p_k`` is not: it is tiny and exact until ``e^{z_k − z_max}``
+    underflows (a lead of ≈ 104 in float32). A collapsed sample still pushes its wrong logits down.
+
+    >>> g = logit_gradient(torch.tensor([[30.0, 0.0, 0.0]]), torch.tensor([0]))
+    >>> g[0, 0].item(), g[0, 1].item() > 0
+    (0.0, True)
+    """
+    fn = get_loss(loss) if isinstance(loss, str) else loss
+    z = _logits_2d(logits).detach().to(_dtype(dtype, logits.dtype)).requires_grad_(True)
+    if targets.shape[:1] != z.shape[:1]:
+        raise ValueError(f"targets must hold one entry per sample ({z.shape[0]}), got shape {tuple(targets.shape)}")
+    with torch.enable_grad():
+        (grad,) = torch.autograd.grad(fn(z, targets).sum(), z)
+    return grad
+
+
+def vanishing_gradients(logits: torch.Tensor, targets: torch.Tensor, loss: LossLike = "cross_entropy",
+                        dtype: str | torch.dtype | None = None) -> dict[str, float]:
+    """Which logit gradients are exactly 0 (see ``logit_gradient``): ``correct``, the share of samples
+    whose correct-class gradient ``∂ℓ/∂z_y`` is exactly 0, and ``all``, the share whose whole gradient
+    row is exactly 0 (the sample sends nothing back at all).
+
+    >>> vanishing_gradients(torch.tensor([[30.0, 0.0, 0.0], [1.0, 0.0, 0.0]]), torch.tensor([0, 0]))
+    {'correct': 0.5, 'all': 0.0}
+    """
+    grad = logit_gradient(logits, targets, loss, dtype)
+    zero = grad == 0
+    return {"correct": float(zero.gather(-1, targets[:, None].long()).double().mean()),
+            "all": float(zero.all(dim=-1).double().mean())}
+
+
 def collapse_metrics(ctx: Any) -> dict[str, float]:
-    """Trainer diagnostic: on the training set, in the run's dtype, ``fraction`` (collapse fraction),
-    ``zero_loss`` (share of per-sample losses exactly 0, with the run's loss) and ``margin`` (the median
-    ``logit_margin``). Collapse and margin use StableMax's normalisation when the run's loss is
-    ``"stablemax"``, softmax's otherwise."""
+    """Trainer diagnostic on the training set, in the precision the loss is computed in (the run's
+    ``loss_dtype``, else its ``dtype``): ``fraction`` (collapse fraction), ``zero_loss`` (share of
+    per-sample losses exactly 0, with the run's loss), ``margin`` (the median ``logit_margin``) and
+    ``grad_correct``, ``grad_all`` (the shares of ``vanishing_gradients``). Collapse and margin use
+    StableMax's normalisation when the run's loss is ``"stablemax"``, softmax's otherwise."""
     kind = "stablemax" if getattr(ctx.config, "loss", None) == "stablemax" else "softmax"
+    dtype = getattr(ctx.config, "loss_dtype", None)
     with torch.no_grad():
         z = ctx.model(ctx.data.x_train)
-    return {"fraction": collapse_fraction(z, kind=kind),
+    vanishing = vanishing_gradients(z, ctx.data.y_train, ctx.loss_fn)
+    return {"fraction": collapse_fraction(z, dtype, kind=kind),
             "zero_loss": zero_loss_fraction(z, ctx.data.y_train, ctx.loss_fn),
-            "margin": float(logit_margin(z, kind).median())}
+            "margin": float(logit_margin(z, kind).median()),
+            "grad_correct": vanishing["correct"], "grad_all": vanishing["all"]}
+
+
+def logit_snapshot(n_samples: int = 128) -> Callable[[Any], Any]:
+    """A trainer diagnostic that stores the logits of the first ``n_samples`` training samples,
+    flattened (float64, shape ``(n_samples · C,)``), so that ``logit_scaling`` can compare them
+    between logged steps."""
+    if not isinstance(n_samples, int) or n_samples < 1:
+        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+
+    def logits(ctx: Any) -> Any:
+        with torch.no_grad():
+            return ctx.model(ctx.data.x_train[:n_samples]).double().flatten().cpu().numpy()
+    return logits
+
+
+def logit_scaling(before: Any, after: Any) -> dict[str, float]:
+    """How the logit vector ``z`` (all samples and classes, flattened) moved from ``before`` to ``after``.
+
+    ``cos = cos(z_a, z_b)`` (1: same direction), ``growth = ‖z_b‖ / ‖z_a‖`` and
+    ``radial = cos(z_b − z_a, z_a)``, the share of the change that points along ``z_a``. Naive loss
+    minimisation (Prieto et al. 2025, arXiv 2501.04697) scales the logits: ``cos → 1``,
+    ``radial → 1``, ``growth > 1``. A network that still reorganises its function has ``cos < 1``.
+
+    >>> logit_scaling([1.0, 2.0], [3.0, 6.0])
+    {'cos': 1.0, 'growth': 3.0, 'radial': 1.0}
+    """
+    a = torch.as_tensor(before, dtype=torch.float64).flatten()
+    b = torch.as_tensor(after, dtype=torch.float64).flatten()
+    if a.shape != b.shape:
+        raise ValueError(f"the two logit vectors must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    na, nb, d = a.norm(), b.norm(), b - a
+    if na == 0:
+        raise ValueError("the earlier logit vector is zero: its direction is undefined")
+    cos = float(a @ b / (na * nb)) if nb > 0 else 0.0
+    radial = float(d @ a / (d.norm() * na)) if d.norm() > 0 else 0.0
+    return {"cos": round(cos, 12), "growth": float(nb / na), "radial": round(radial, 12)}
+
+
+def logit_scaling_between(history: Any, start: float | None, stop: float | None,
+                          column: str = "logits") -> dict[str, float]:
+    """``logit_scaling`` between the logged steps nearest ``start`` and ``stop`` (None: the last)."""
+    if column not in history:
+        raise ValueError(f"history has no column {column!r}: train with diagnostics={{{column!r}: logit_snapshot()}}")
+    return logit_scaling(history.at(column, start), history.at(column, stop))
+
+
+def update_alignment(history: Any, start: int = 0, stop: int | None = None) -> dict[str, float]:
+    """The applied update's radial share and the norm growth over steps ``start ≤ t < stop``.
+
+    ``cos``: the median over steps of ``cos(θ_{t+1} − θ_t, θ_t)`` (the trainer's
+    ``per_step["update_cos"]``, recorded with ``record_update_norm=True``): 0 for a step orthogonal to
+    the weights, 1 for pure scaling, < 0 when the step shrinks them (weight decay). ``growth``:
+    ``‖θ_stop‖ / ‖θ_start‖`` from the logged ``weight_norm`` (nearest logged steps).
+    """
+    if "update_cos" not in history.per_step:
+        raise ValueError("history has no per-step 'update_cos': train with record_update_norm=True")
+    cos = history.per_step["update_cos"]
+    stop = len(cos) if stop is None else stop
+    if not 0 <= start < stop <= len(cos):
+        raise ValueError(f"need 0 ≤ start < stop ≤ {len(cos)} steps, got start={start}, stop={stop}")
+    window = torch.as_tensor(cos[start:stop], dtype=torch.float64)
+    return {"cos": float(window.median()),
+            "growth": float(history.at("weight_norm", stop) / history.at("weight_norm", start))}
 
 
 def nlm_metrics(ctx: Any) -> dict[str, float]:
@@ -186,25 +303,64 @@ def nlm_metrics(ctx: Any) -> dict[str, float]:
     return nlm_alignment(ctx.model, ctx.data.x_train, ctx.data.y_train, ctx.loss_fn)
 
 
-def steps_to_collapse(history: Any, threshold: float = 0.5) -> int | None:
-    """The first logged step at which the collapse fraction reaches ``threshold`` (half the training
-    set by default), or None if it never does. Needs the ``collapse.fraction`` column."""
+def steps_to_collapse(history: Any, threshold: float = 0.5, hold: int = 0) -> int | None:
+    """The first logged step ``t`` from which the collapse fraction stays ≥ ``threshold`` at every
+    logged step in ``[t, t + hold]``, or None if there is none.
+
+    ``hold=0`` is the first crossing; a positive ``hold`` asks for *persistent* collapse, so that a
+    transient spike that falls back (a "slingshot") does not count, and a ``t`` whose window runs past
+    the last logged step does not either. A tiny ``threshold`` (e.g. ``1e-9``) gives the step of the
+    first collapsed sample. Needs the ``collapse.fraction`` column.
+
+    >>> from grokbook.history import History
+    >>> import numpy as np
+    >>> h = History({"step": np.arange(5) * 10, "collapse.fraction": np.array([0, .6, .2, .7, .8])})
+    >>> steps_to_collapse(h), steps_to_collapse(h, hold=10)
+    (10, 30)
+    """
     if not 0 < threshold <= 1:
         raise ValueError(f"threshold must lie in (0, 1], got {threshold}")
+    if hold < 0:
+        raise ValueError(f"hold must be ≥ 0 steps, got {hold}")
     if "collapse.fraction" not in history:
         raise ValueError("history has no column 'collapse.fraction': train with diagnostics=collapse_diagnostics()")
-    hits = (history["collapse.fraction"] >= threshold).nonzero()[0]
-    return int(history["step"][hits[0]]) if len(hits) else None
+    steps, above = history["step"], history["collapse.fraction"] >= threshold
+    for i in above.nonzero()[0]:
+        t = steps[i]
+        if t + hold > steps[-1]:
+            return None
+        if above[(steps >= t) & (steps <= t + hold)].all():
+            return int(t)
+    return None
 
 
-def collapse_diagnostics(alignment: bool = True) -> dict[str, Callable[[Any], dict[str, float]]]:
-    """The diagnostics to pass to ``train``: columns ``collapse.fraction``, ``collapse.zero_loss``,
-    ``collapse.margin`` and, with ``alignment``, ``nlm.<parameter>`` and ``nlm.all``.
+def settling_step(history: Any, column: str = "test_acc", tol: float = 0.02) -> int:
+    """The first logged step after which ``column`` never again differs from its final value by more
+    than ``tol``: where a curve stalls (or settles). 0 if it never moved that far.
 
-    >>> sorted(collapse_diagnostics())
-    ['collapse', 'nlm']
+    >>> from grokbook.history import History
+    >>> import numpy as np
+    >>> settling_step(History({"step": np.arange(5) * 10, "test_acc": np.array([.1, .5, 0, .01, 0])}))
+    20
     """
-    out: dict[str, Callable[[Any], dict[str, float]]] = {"collapse": collapse_metrics}
+    if tol < 0:
+        raise ValueError(f"tol must be ≥ 0, got {tol}")
+    values, steps = history[column], history["step"]
+    moving = (abs(values - values[-1]) > tol).nonzero()[0]
+    return int(steps[moving[-1] + 1]) if len(moving) else 0
+
+
+def collapse_diagnostics(alignment: bool = True, logits: int = 0) -> dict[str, Callable[[Any], Any]]:
+    """The diagnostics to pass to ``train``: columns ``collapse.fraction``, ``collapse.zero_loss``,
+    ``collapse.margin``, ``collapse.grad_correct``, ``collapse.grad_all``; with ``alignment``,
+    ``nlm.<parameter>`` and ``nlm.all``; with ``logits=n > 0``, ``logits`` (``logit_snapshot(n)``).
+
+    >>> sorted(collapse_diagnostics(logits=64))
+    ['collapse', 'logits', 'nlm']
+    """
+    out: dict[str, Callable[[Any], Any]] = {"collapse": collapse_metrics}
     if alignment:
         out["nlm"] = nlm_metrics
+    if logits:
+        out["logits"] = logit_snapshot(logits)
     return out

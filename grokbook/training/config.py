@@ -11,7 +11,7 @@ from grokbook.losses import LOSSES
 from grokbook.models import MLPConfig, ModelConfig, TransformerConfig
 from grokbook.optim import OPTIMIZERS
 from grokbook.tasks import ModularArithmetic
-from grokbook.device import DTYPES
+from grokbook.device import DTYPES, LOSS_DTYPES
 
 LOG_GRIDS = ("log", "linear")
 GRAD_FILTERS = ("ema", "ma")
@@ -27,8 +27,10 @@ class TrainConfig:
     ``output_scale=α`` trains ``f = α (f_θ − f_θ₀)`` with learning rate ``lr / α²`` (Chizat et al. 2019;
     Kumar et al. 2024); decoupled weight decay then shrinks θ by ``1 − (lr/α²)·λ`` per step, α² times less
     than the same ``weight_decay`` without output scaling. ``orthogonal=True`` is ⊥Grad (Prieto et al.
-    2025). Metrics are logged at ``log_points`` steps spaced on a ``log`` or ``linear`` grid. ``stop_after_grok`` ends training at the
-    first logged step where every model has grokked.
+    2025). Metrics are logged at ``log_points`` steps spaced on a ``log`` or ``linear`` grid.
+    ``stop_after_grok`` ends training at the first logged step where every model has grokked.
+    ``loss_dtype`` computes the loss (softmax and log) in another precision than the model: the logits
+    are cast to it first, as Prieto et al. 2025's ``softmax_precision`` does (None: the model's ``dtype``).
     """
 
     task: Any = field(default_factory=ModularArithmetic)
@@ -46,6 +48,7 @@ class TrainConfig:
     fixed_norm: float | None = None
     output_scale: float | None = None
     dtype: str = "float32"
+    loss_dtype: str | None = None
     device: str = "auto"
     seed: int = 0
     data_seed: int | None = None
@@ -73,6 +76,8 @@ class TrainConfig:
             raise ValueError(f"loss must be one of {list(LOSSES)}, got {self.loss!r}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {self.dtype!r}")
+        if self.loss_dtype is not None and self.loss_dtype not in LOSS_DTYPES:
+            raise ValueError(f"loss_dtype must be one of {sorted(LOSS_DTYPES)} or None, got {self.loss_dtype!r}")
         if not self.lr > 0:
             raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.weight_decay < 0:

@@ -10,6 +10,7 @@ import torch
 from torch import nn
 from torch.func import functional_call, vmap
 
+from grokbook.device import DTYPES, LOSS_DTYPES, resolve_dtype
 from grokbook.losses import get_loss
 from grokbook.tasks import Dataset
 from grokbook.training.config import TrainConfig
@@ -61,6 +62,13 @@ def _weights(lengths: list[int], like: torch.Tensor) -> torch.Tensor:
     return w
 
 
+def _loss_in(fn: Callable, dtype: torch.dtype) -> Callable:
+    """``fn`` evaluated on the logits cast to ``dtype`` (``TrainConfig.loss_dtype``)."""
+    def loss(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        return fn(outputs.to(dtype), targets)
+    return loss
+
+
 class _Ensemble:
     """K members stepped together: their data stacked and padded, their stacked parameters, and the
     forward pass of the trained function (output scaling included) over all members at once."""
@@ -70,6 +78,9 @@ class _Ensemble:
         self.configs, self.base, self.K = configs, configs[0], len(configs)
         self.datas, self.names, self.params = datas, names, params
         self.loss_fn = get_loss(self.base.loss)
+        if self.base.loss_dtype is not None:  # the loss in another precision than the model (Prieto et al.)
+            self.loss_fn = _loss_in(self.loss_fn, LOSS_DTYPES[self.base.loss_dtype]
+                                    if self.base.loss_dtype not in DTYPES else resolve_dtype(self.base.loss_dtype, device))
         self.lengths = {"train": [d.n_train for d in datas], "test": [len(d.y_test) for d in datas]}
         self.x = {"train": _pad([d.x_train for d in datas]), "test": _pad([d.x_test for d in datas])}
         self.y = {"train": _pad([d.y_train for d in datas]), "test": _pad([d.y_test for d in datas])}

@@ -87,7 +87,8 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     numbers (one column each, ``name.key``) or an array; it is evaluated at every logged step.
     ``callback(step, histories)`` is called after every log (live plots); ``should_stop()`` is polled
     there too. ``record_update_norm`` stores ``‖θ_{t+1} − θ_t‖`` for every step in
-    ``history.per_step["update_norm"]``.
+    ``history.per_step["update_norm"]``, and the radial share of that applied update,
+    ``cos(θ_{t+1} − θ_t, θ_t)``, in ``history.per_step["update_cos"]``.
 
     >>> from grokbook import ModularArithmetic, MLPConfig
     >>> run = train(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.5),
@@ -193,6 +194,7 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
     batches = _Batches(e.configs, e.lengths["train"], device, dtype) if base.batch_size is not None else None
     logged = set(log_steps(base.steps, base.log_points, base.log_grid).tolist()) | {base.steps}
     update_norms = torch.zeros((base.steps, K), device=device, dtype=dtype) if record_update_norm else None
+    update_cos = torch.zeros_like(update_norms) if record_update_norm else None
     bar = tqdm(total=base.steps, disable=not progress, desc=f"training {K} model{'s' * (K > 1)}", leave=False)
     step = 0
     while True:
@@ -231,11 +233,15 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
             with torch.no_grad():
                 update_norms[step - 1] = torch.sqrt(sum((p - b).flatten(1).square().sum(1)
                                                         for p, b in zip(params, before)))
+                radial = sum(((p - b) * b).flatten(1).sum(1) for p, b in zip(params, before))
+                b_norm = torch.sqrt(sum(b.flatten(1).square().sum(1) for b in before))
+                update_cos[step - 1] = radial / (update_norms[step - 1] * b_norm).clamp_min(1e-300)
     bar.close()
     if update_norms is not None:
-        norms = update_norms[:step].cpu().numpy()
+        norms, cosines = update_norms[:step].cpu().numpy(), update_cos[:step].cpu().numpy()
         for k in range(K):
             log.histories[k].per_step["update_norm"] = norms[:, k]
+            log.histories[k].per_step["update_cos"] = cosines[:, k]
     for p in params:
         p.requires_grad_(False)
     return log.histories
