@@ -13,6 +13,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from grokbook.diagnostics.norms import norm_milestones
 from grokbook.diagnostics.phases import PHASES
 from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
 from grokbook.history import GROK_THRESHOLD, History
@@ -138,4 +139,37 @@ def plot_representation(history: History, columns: dict[str, str], ax: Axes | No
     ax.set_xlabel("optimisation step")
     ax.set_ylabel("accuracy / index")
     ax.legend(fontsize=8)
+    return ax
+
+
+def norm_table(runs: Sequence, labels: Sequence[str]) -> str:
+    """A Markdown table of each run's t_mem, t_grok and ``‖θ‖₂`` at its start, t_mem, t_grok and end
+    (``norm_milestones``), so that every norm the prose discusses is printed next to its run."""
+    def cell(v):
+        return "—" if v is None else f"{v:.1f}"
+
+    rows = ["| run | t_mem | t_grok | ‖θ‖₂ start | at t_mem | at t_grok | end |", "|---|---|---|---|---|---|---|"]
+    for run, label in zip(runs, labels):
+        n = norm_milestones(run)
+        t_mem, t_grok = run.steps_to_memorize, run.steps_to_grok
+        rows.append(f"| {label} | {t_mem if t_mem is not None else '—'} | "
+                    f"{t_grok if t_grok is not None else f'> {run.budget}'} | {cell(n['start'])} | "
+                    f"{cell(n['mem'])} | {cell(n['grok'])} | {cell(n['end'])} |")
+    return "\n".join(rows)
+
+
+def plot_concentration(groups: dict[str, Sequence[float]], *, null: float | None = None,
+                       ax: Axes | None = None) -> Axes:
+    """One column of dots per group of runs (their ``frequency_concentration``), with the null level of
+    Gaussian tables as a dashed line."""
+    ax = ax if ax is not None else plt.figure(figsize=(6, 3.5)).gca()
+    for k, (label, values) in enumerate(groups.items()):
+        ax.scatter(np.full(len(values), k), values, s=40, zorder=3)
+    if null is not None:
+        ax.axhline(null, ls="--", color="0.4", label="Gaussian tables (null)")
+        ax.legend(fontsize=8)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(list(groups), fontsize=8)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("Fourier concentration C of the token tables")
     return ax
