@@ -35,3 +35,12 @@ def test_heatmap_marks_censored_cells():
     assert sum(t.get_text() == "> 3000" for t in ax.texts) == 2
     plain = plot_heatmap(values, [1.0, 8.0], [0.3, 1.0], row_label="α", col_label="λ", value_label="t")
     assert not any(t.get_text() == "> 3000" for t in plain.texts)
+
+
+def test_timing_check_plots_only_the_cells_with_both_times():
+    from grokbook.plots.goldilocks import plot_timing_check
+
+    ax = plot_timing_check(np.array([[100.0, 0.0], [np.nan, 50.0]]), np.array([[800.0, 300.0], [20.0, np.nan]]))
+    points = ax.get_lines()[0]
+    assert list(points.get_xdata()) == [100.0] and list(points.get_ydata()) == [800.0]
+    assert "1 cells; 3 left out" in ax.get_title() and "steps" in ax.get_xlabel()

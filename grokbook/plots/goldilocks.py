@@ -173,3 +173,23 @@ def plot_concentration(groups: dict[str, Sequence[float]], *, null: float | None
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("Fourier concentration C of the token tables")
     return ax
+
+
+def plot_timing_check(predicted: np.ndarray, measured: np.ndarray, *, ax: Axes | None = None) -> Axes:
+    """Measured t_grok against the LU prediction t_LU (``decay_time``), log-log, with the line of
+    agreement and a band of a factor 2 around it. Cells where either is missing, zero or censored
+    (NaN) are left out and counted in the title."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 4)).gca()
+    predicted, measured = np.ravel(predicted).astype(float), np.ravel(measured).astype(float)
+    ok = np.isfinite(predicted) & np.isfinite(measured) & (predicted > 0) & (measured > 0)
+    ax.loglog(predicted[ok], measured[ok], "o", ms=7, label="one α × λ cell")
+    lo = min(np.min(predicted[ok], initial=10.0), np.min(measured[ok], initial=10.0)) / 2
+    hi = max(np.max(predicted[ok], initial=100.0), np.max(measured[ok], initial=100.0)) * 2
+    line = np.array([lo, hi])
+    ax.plot(line, line, "k--", lw=1, label="t_grok = t_LU")
+    ax.fill_between(line, line / 2, line * 2, color="0.9", zorder=0, label="within a factor 2")
+    ax.set_xlabel("t_LU = ln(α w₀ / w_hi) / −ln(1 − ηλ)  (steps)")
+    ax.set_ylabel("measured t_grok (steps)")
+    ax.set_title(f"LU timing check ({int(ok.sum())} cells; {int((~ok).sum())} left out)", fontsize=10)
+    ax.legend(fontsize=8)
+    return ax
