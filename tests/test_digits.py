@@ -25,13 +25,40 @@ def test_rows_are_sklearn_images_standardised_with_training_statistics():
         for row, label in zip(x.numpy()[:50], y.tolist()):
             assert lookup[tuple(row)] == label
     assert len(raw.y_train) + len(raw.y_test) == N_IMAGES
-    mean, sd = raw.x_train.mean(0), raw.x_train.std(0)
-    sd = torch.where(sd > 0, sd, torch.ones_like(sd))
-    torch.testing.assert_close(std.x_train, (raw.x_train - mean) / sd)
-    torch.testing.assert_close(std.x_test, (raw.x_test - mean) / sd)  # test set: training statistics only
-    varying = raw.x_train.std(0) > 0
+    mean = raw.x_train.mean(0)
+    pooled = (raw.x_train - mean).square().mean().sqrt()  # one σ over all training pixels
+    torch.testing.assert_close(std.x_train, (raw.x_train - mean) / pooled)
+    torch.testing.assert_close(std.x_test, (raw.x_test - mean) / pooled)  # test set: training statistics only
     assert torch.allclose(std.x_train.mean(0), torch.zeros(64), atol=1e-5)
-    assert torch.allclose(std.x_train.std(0)[varying], torch.ones(int(varying.sum())), atol=1e-4)
+    assert float(std.x_train.square().mean()) == pytest.approx(1.0, rel=1e-5)
+
+
+def test_no_feature_blows_up_on_the_test_set():
+    # per-pixel σ as small as 0.03 on the blank border sent rare test pixels to |x| ≈ 80; pooled σ keeps
+    # every feature within (16 grey levels) / σ of the mean
+    for seed in range(3):
+        raw, std = Digits(n_train=1000, standardize=False).build(seed), Digits(n_train=1000).build(seed)
+        pooled = (raw.x_train - raw.x_train.mean(0)).square().mean().sqrt()
+        assert float(std.x_test.abs().max()) <= 16.0 / float(pooled) + 1e-4
+        assert float(std.x_test.abs().max()) < 5.0
+
+
+def test_train_fraction_is_a_field_that_vary_and_ensembles_change():
+    assert Digits(n_train=1000).train_fraction == pytest.approx(1000 / N_IMAGES)
+    assert Digits(n_train=1000).images_train == 1000 and Digits().images_train == 1000
+    assert Digits(train_fraction=0.25).images_train == round(0.25 * N_IMAGES)
+    cfg = TrainConfig(task=Digits(n_train=1000), model=MLPConfig(width=8), loss="mse", steps=2,
+                      log_points=2, device="cpu")
+    small = vary(cfg, train_fraction=0.25)
+    assert small.task.images_train == round(0.25 * N_IMAGES) and small.task.standardize
+    runs = train_ensemble([cfg, small], progress=False)
+    assert [r.data.n_train for r in runs] == [1000, round(0.25 * N_IMAGES)]
+
+
+@pytest.mark.parametrize("fraction", [0.0, 1.0, -0.1, 1e-5])
+def test_bad_train_fraction_raises(fraction):
+    with pytest.raises(ValueError, match="train_fraction"):
+        Digits(train_fraction=fraction)
 
 
 def test_seed_fixes_the_split():

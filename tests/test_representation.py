@@ -107,3 +107,59 @@ def test_bad_shapes_raise():
         parallelograms(1)
     with pytest.raises(ValueError, match="delta"):
         representation_diagnostic(delta=0)
+
+
+# -- Fourier concentration --------------------------------------------------------------------------------
+
+from grokbook.diagnostics.representation import frequency_concentration, random_concentration  # noqa: E402
+
+
+def _sinusoid(p, k, phase=0.0):
+    return np.cos(2 * np.pi * k * np.arange(p) / p + phase)
+
+
+def test_concentration_is_one_for_pure_sinusoids_whatever_their_scale_and_offset():
+    p = 13
+    e = np.stack([3.0 * _sinusoid(p, 2, 0.3) + 5.0, 0.1 * _sinusoid(p, 6, 1.0), _sinusoid(p, 1)], 1)
+    assert frequency_concentration(e) == pytest.approx(1.0)
+    assert frequency_concentration(torch.tensor(e)[None].repeat(2, 1, 1)) == pytest.approx(1.0)
+
+
+def test_concentration_of_two_equal_frequencies_per_column_is_one_half():
+    p = 11
+    e = np.stack([_sinusoid(p, 1) + _sinusoid(p, 4), _sinusoid(p, 2) - _sinusoid(p, 5, 0.5)], 1)
+    assert frequency_concentration(e) == pytest.approx(0.5)
+
+
+def test_concentration_weights_columns_by_their_power():
+    p = 11
+    pure, mixed = 2.0 * _sinusoid(p, 3), _sinusoid(p, 1) + _sinusoid(p, 2)   # powers 4 and 2 (×p/2)
+    assert frequency_concentration(np.stack([pure, mixed], 1)) == pytest.approx((4 + 1) / (4 + 2))
+
+
+def test_null_level_is_the_expected_share_of_the_largest_of_k_exponentials():
+    p, k = 23, 11   # for Gaussian columns the K powers are i.i.d. exponential: E max / E sum = H_K / K
+    harmonic = sum(1 / i for i in range(1, k + 1))
+    assert random_concentration(p, 4000, samples=2) == pytest.approx(harmonic / k, abs=0.01)
+
+
+def test_modular_parallelograms_close_only_for_a_constant_embedding():
+    # RQI on Z_p is ≈ 0 by construction: a Fourier ring (the solution modular networks learn) scores 0
+    p = 11
+    ring = np.stack([_sinusoid(p, 3), _sinusoid(p, 3, -np.pi / 2)], 1)
+    assert frequency_concentration(ring) == pytest.approx(1.0)
+    assert parallelogram_index(ring, modulus=p, delta=0.1) == 0.0
+    # a line closes exactly the parallelograms that do not wrap around p, and no others
+    q = parallelograms(p, p)
+    plain = np.mean(q[:, 0] + q[:, 1] == q[:, 2] + q[:, 3])
+    line = parallelogram_index(np.arange(p, dtype=float)[:, None], modulus=p, delta=0.1)
+    assert line == pytest.approx(plain) and line < 1
+
+
+@pytest.mark.parametrize("bad, match", [(np.ones((5, 3)), "constant"), (np.ones((2, 3)), "shape"),
+                                        (np.ones((2, 3, 4, 5)), "shape")])
+def test_concentration_rejects_bad_tables(bad, match):
+    with pytest.raises(ValueError, match=match):
+        frequency_concentration(bad)
+    with pytest.raises(ValueError, match="samples"):
+        random_concentration(5, 2, samples=0)

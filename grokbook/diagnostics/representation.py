@@ -18,11 +18,22 @@ addition lay the tokens on circles instead (``E_k ∝ (cos 2πωk/p, sin 2πωk/
 distance between two tokens depends only on their difference: ``‖E_i − E_j‖ = g(i − j)`` (``g`` of
 ``±(i − j) mod p`` on a ring). ``ring_index`` measures that: the share of pairs-of-pairs with equal
 difference whose distances agree within ``δ · s``.
+
+On ``Z_p`` RQI is ≈ 0 by construction, not by failure of the network: if every parallelogram
+``a + b ≡ c + d (mod p)`` closed, then ``E_{a+1} − E_a = E_1 − E_0 = v`` for every ``a``, so
+``E_a = E_0 + a·v`` and ``E_p = E_0`` forces ``p·v = 0``: only a constant embedding closes them all.
+``frequency_concentration`` measures the structure modular networks do build instead (one Fourier
+frequency per embedding direction).
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
+
+from grokbook.diagnostics.fourier import basis_frequencies, fourier_basis, n_frequencies
+
+__all__ = ["embedding_scale", "frequency_concentration", "parallelogram_errors", "parallelogram_index",
+           "parallelograms", "random_concentration", "representation_diagnostic", "ring_index"]
 
 Array = np.ndarray | torch.Tensor
 
@@ -125,6 +136,53 @@ def ring_index(embeddings: Array, *, modulus: int | None = None, delta: float = 
         agree += int(np.sum(np.abs(group[a] - group[b]) <= delta * (scale if scale > 0 else 1.0)))
         total += len(a)
     return float(agree / total) if total else float("nan")
+
+
+def frequency_concentration(embeddings: Array) -> float:
+    """How much each embedding direction is a single Fourier frequency of the token, power-weighted.
+
+    For column ``u`` of a ``(p, d)`` table ``E`` (tokens ``0 … p−1`` in rows) let
+    ``P_k(u) = (c_kᵀE_u)² + (s_kᵀE_u)²`` be its power at frequency ``k = 1 … ⌊(p−1)/2⌋`` (``c_k, s_k``
+    the orthonormal cos/sin vectors of ``fourier_basis``). Then
+
+        C(E) = Σ_u max_k P_k(u) / Σ_u Σ_k P_k(u),
+
+    1 when every column is one sinusoid ``cos(2πk_u a/p + φ_u)`` (the learned solutions of Gromov 2023,
+    arXiv 2301.02679, and Nanda et al. 2023, arXiv 2301.05217, whose hidden units each read one
+    frequency), and about ``H_K / K`` (``K`` frequencies, ``H_K`` the harmonic number) for Gaussian noise
+    (see ``random_concentration``). Gromov's MLP has one table per input position (``MLP.embeddings()``
+    gives ``(positions, p, width)``): the positions' columns are pooled.
+
+    >>> a = np.arange(11); E = np.stack([np.cos(2 * np.pi * 3 * a / 11), np.sin(2 * np.pi * 5 * a / 11)], 1)
+    >>> round(frequency_concentration(E), 6)
+    1.0
+    """
+    e = embeddings.detach().cpu().numpy() if isinstance(embeddings, torch.Tensor) else np.asarray(embeddings)
+    e = np.asarray(e, dtype=np.float64)
+    if e.ndim == 3:
+        e = np.concatenate(list(e), axis=1)
+    if e.ndim != 2 or e.shape[0] < 3:
+        raise ValueError(f"embeddings must have shape (p ≥ 3, d) or (positions, p, d), got {np.shape(embeddings)}")
+    p = e.shape[0]
+    coeffs = fourier_basis(p).numpy() @ e                                  # (p, d)
+    freq = basis_frequencies(p).numpy()
+    power = np.stack([np.sum(coeffs[freq == k] ** 2, axis=0) for k in range(1, n_frequencies(p) + 1)])
+    total = power.sum()
+    if not total > 1e-20 * max(1.0, float(np.sum(e**2))):  # rounding leaves ~1e-32 for constants
+        raise ValueError("embeddings are constant over tokens: no Fourier power to concentrate")
+    return float(power.max(axis=0).sum() / total)
+
+
+def random_concentration(p: int, d: int, *, samples: int = 20, seed: int = 0) -> float:
+    """The null level of ``frequency_concentration``: its mean over ``samples`` Gaussian ``(p, d)`` tables.
+
+    >>> 0.2 < random_concentration(23, 256) < 0.35
+    True
+    """
+    if samples < 1:
+        raise ValueError(f"samples must be ≥ 1, got {samples}")
+    rng = np.random.default_rng(seed)
+    return float(np.mean([frequency_concentration(rng.standard_normal((p, d))) for _ in range(samples)]))
 
 
 def representation_diagnostic(*, modulus: int | None = None, delta: float = 0.05):

@@ -13,6 +13,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from grokbook.diagnostics.norms import norm_milestones
 from grokbook.diagnostics.phases import PHASES
 from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
 from grokbook.history import GROK_THRESHOLD, History
@@ -137,5 +138,58 @@ def plot_representation(history: History, columns: dict[str, str], ax: Axes | No
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlabel("optimisation step")
     ax.set_ylabel("accuracy / index")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def norm_table(runs: Sequence, labels: Sequence[str]) -> str:
+    """A Markdown table of each run's t_mem, t_grok and ``‖θ‖₂`` at its start, t_mem, t_grok and end
+    (``norm_milestones``), so that every norm the prose discusses is printed next to its run."""
+    def cell(v):
+        return "—" if v is None else f"{v:.1f}"
+
+    rows = ["| run | t_mem | t_grok | ‖θ‖₂ start | at t_mem | at t_grok | end |", "|---|---|---|---|---|---|---|"]
+    for run, label in zip(runs, labels):
+        n = norm_milestones(run)
+        t_mem, t_grok = run.steps_to_memorize, run.steps_to_grok
+        rows.append(f"| {label} | {t_mem if t_mem is not None else '—'} | "
+                    f"{t_grok if t_grok is not None else f'> {run.budget}'} | {cell(n['start'])} | "
+                    f"{cell(n['mem'])} | {cell(n['grok'])} | {cell(n['end'])} |")
+    return "\n".join(rows)
+
+
+def plot_concentration(groups: dict[str, Sequence[float]], *, null: float | None = None,
+                       ax: Axes | None = None) -> Axes:
+    """One column of dots per group of runs (their ``frequency_concentration``), with the null level of
+    Gaussian tables as a dashed line."""
+    ax = ax if ax is not None else plt.figure(figsize=(6, 3.5)).gca()
+    for k, (label, values) in enumerate(groups.items()):
+        ax.scatter(np.full(len(values), k), values, s=40, zorder=3)
+    if null is not None:
+        ax.axhline(null, ls="--", color="0.4", label="Gaussian tables (null)")
+        ax.legend(fontsize=8)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xticklabels(list(groups), fontsize=8)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("Fourier concentration C of the token tables")
+    return ax
+
+
+def plot_timing_check(predicted: np.ndarray, measured: np.ndarray, *, ax: Axes | None = None) -> Axes:
+    """Measured t_grok against the LU prediction t_LU (``decay_time``), log-log, with the line of
+    agreement and a band of a factor 2 around it. Cells where either is missing, zero or censored
+    (NaN) are left out and counted in the title."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 4)).gca()
+    predicted, measured = np.ravel(predicted).astype(float), np.ravel(measured).astype(float)
+    ok = np.isfinite(predicted) & np.isfinite(measured) & (predicted > 0) & (measured > 0)
+    ax.loglog(predicted[ok], measured[ok], "o", ms=7, label="one α × λ cell")
+    lo = min(np.min(predicted[ok], initial=10.0), np.min(measured[ok], initial=10.0)) / 2
+    hi = max(np.max(predicted[ok], initial=100.0), np.max(measured[ok], initial=100.0)) * 2
+    line = np.array([lo, hi])
+    ax.plot(line, line, "k--", lw=1, label="t_grok = t_LU")
+    ax.fill_between(line, line / 2, line * 2, color="0.9", zorder=0, label="within a factor 2")
+    ax.set_xlabel("t_LU = ln(α w₀ / w_hi) / −ln(1 − ηλ)  (steps)")
+    ax.set_ylabel("measured t_grok (steps)")
+    ax.set_title(f"LU timing check ({int(ok.sum())} cells; {int((~ok).sum())} left out)", fontsize=10)
     ax.legend(fontsize=8)
     return ax

@@ -7,18 +7,25 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 from matplotlib.axes import Axes
+from matplotlib.patches import Rectangle
 
 
 def plot_heatmap(values: np.ndarray, row_values: Sequence, col_values: Sequence, *, row_label: str,
                  col_label: str, value_label: str, ax: Axes | None = None, fmt: str = ".2g",
-                 cmap: str = "viridis", annot: bool = True, **kwargs) -> Axes:
+                 cmap: str = "viridis", annot: bool = True, censored_label: str | None = None,
+                 **kwargs) -> Axes:
     """``values[i, j]`` for setting ``row_values[i]`` × ``col_values[j]`` as a seaborn heatmap; NaN cells
-    (e.g. "never grokked") are left blank and say so in the title."""
+    (e.g. "never grokked") are left blank, or, with ``censored_label`` (e.g. ``"> 3000"``), hatched and
+    labelled as censored at the budget rather than missing."""
     ax = ax if ax is not None else plt.figure(figsize=(6, 4.5)).gca()
     sns.heatmap(np.asarray(values, dtype=float), ax=ax, annot=annot, fmt=fmt, cmap=cmap,
                 xticklabels=[f"{v:g}" if isinstance(v, float) else v for v in col_values],
                 yticklabels=[f"{v:g}" if isinstance(v, float) else v for v in row_values],
                 cbar_kws={"label": value_label}, **kwargs)
+    if censored_label is not None:
+        for i, j in zip(*np.nonzero(~np.isfinite(np.asarray(values, dtype=float)))):
+            ax.add_patch(Rectangle((j, i), 1, 1, fill=False, hatch="//", edgecolor="0.6", lw=0))
+            ax.text(j + 0.5, i + 0.5, censored_label, ha="center", va="center", fontsize=8, color="0.25")
     ax.set_xlabel(col_label)
     ax.set_ylabel(row_label)
     ax.invert_yaxis()
