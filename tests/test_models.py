@@ -118,3 +118,16 @@ def test_table_layer_gradients_match_autograd_and_work_under_torch_func(activati
         out = reference.act(h) @ reference.readout + reference.readout_bias
         grad = torch.autograd.grad(out[3], reference.first)[0]
         torch.testing.assert_close(jac["first"][i, 0, 3], grad)
+
+
+def test_linear_plus_quadratic_activation_takes_kumar_epsilon():
+    from grokbook.models.mlp import activation_function
+
+    z = torch.tensor([-2.0, 0.0, 0.5, 3.0])
+    torch.testing.assert_close(activation_function("linear+quadratic")(z), z + 0.5 * z**2)
+    torch.testing.assert_close(activation_function("linear+quadratic:16")(z), z + 8.0 * z**2)
+    torch.testing.assert_close(activation_function("linear+quadratic:0")(z), z)
+    assert MLPConfig(activation="linear+quadratic:0.5").activation == "linear+quadratic:0.5"
+    for bad in ("linear+quadratic:x", "relu:2", "quadratic:"):
+        with pytest.raises(ValueError, match="activation must be one of"):
+            MLPConfig(activation=bad)

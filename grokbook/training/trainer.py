@@ -63,6 +63,11 @@ class CenteredScaled(nn.Module):
             reference = self._initial[0](x)
         return self.alpha * (self.model(x, cache=cache) - reference)
 
+    @property
+    def initial(self) -> nn.Module:
+        """The frozen network at initialisation, θ₀ (the raw ``f_θ₀``, without the scale α)."""
+        return self._initial[0]
+
     def embeddings(self) -> torch.Tensor:
         return self.model.embeddings()
 
