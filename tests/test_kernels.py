@@ -8,10 +8,9 @@ import torch
 from torch import nn
 
 from grokbook import MLPConfig, TrainConfig, build_model, train, vary
-from grokbook.diagnostics.kernels import (empirical_ntk, feature_time, first_crossing, generalization_time, jacobian,
-                                          kernel_change, kernel_regression, kernel_regression_error,
-                                          kernel_target_alignment, linearized_losses, ntk_diagnostic,
-                                          parameter_distance, readout_time, timescales)
+from grokbook.diagnostics.kernels import (empirical_ntk, jacobian, kernel_change, kernel_regression,
+                                          kernel_regression_error, kernel_target_alignment, ntk_diagnostic,
+                                          parameter_distance)
 from grokbook.training import CenteredScaled, History
 from grokbook.tasks.polynomial import PolynomialRegression
 
@@ -106,60 +105,6 @@ def test_kernel_regression_error_classification():
     assert err["test_acc"] == 1.0 and err["test_loss"] < 1e-12
 
 
-def test_linearized_losses_equal_gradient_descent_on_a_linear_model():
-    # a linear model from w = 0 is its own linearisation: its GD losses must match the closed form exactly
-    torch.manual_seed(1)
-    x, xt = torch.randn(12, 5, dtype=torch.float64), torch.randn(7, 5, dtype=torch.float64)
-    y, yt = torch.randn(12, dtype=torch.float64), torch.randn(7, dtype=torch.float64)
-    lr, steps = 0.05, [0, 1, 5, 40]
-    w = torch.zeros(5, dtype=torch.float64, requires_grad=True)
-    train_loss, test_loss = [], []
-    for t in range(41):
-        if t in steps:
-            with torch.no_grad():
-                train_loss.append(((x @ w - y) ** 2).mean().item())
-                test_loss.append(((xt @ w - yt) ** 2).mean().item())
-        loss = ((x @ w - y) ** 2).mean()
-        (g,) = torch.autograd.grad(loss, w)
-        with torch.no_grad():
-            w -= lr * g
-    out = linearized_losses(x @ x.T, xt @ x.T, y, yt, lr, np.array(steps))
-    np.testing.assert_allclose(out["train_loss"], train_loss, rtol=1e-9)
-    np.testing.assert_allclose(out["test_loss"], test_loss, rtol=1e-9)
-    # at t → ∞ the test loss is that of kernel regression
-    late = linearized_losses(x @ x.T, xt @ x.T, y, yt, lr, np.array([10**6]))["test_loss"][0]
-    assert late == pytest.approx(float(((kernel_regression(x @ x.T, xt @ x.T, y)[:, 0] - yt) ** 2).mean()))
-
-
-def test_first_crossing_and_timescales():
-    steps = np.array([0, 1, 10, 100, 1000])
-    assert first_crossing(steps, np.array([1.0, 0.5, 0.2, 0.05, 0.01]), 0.1, below=True) == pytest.approx(
-        10 ** (1 + (0.1 - 0.2) / (0.05 - 0.2)))
-    assert math.isnan(first_crossing(steps, np.zeros(5), 1.0))
-    h = History(columns={"step": steps, "train_loss": np.array([2.0, 1.0, 0.2, 0.1, 0.0]),
-                         "ntk.kernel_change": np.array([0.0, 0.01, 0.05, 0.1, 1.0])})
-    assert readout_time(h) == pytest.approx(1.0)  # half of 2.0 is reached at step 1
-    assert readout_time(h, fraction=0.1) == pytest.approx(10.0)  # 0.1 × 2.0 is reached at step 10
-    assert readout_time(h, fraction=0.05) == pytest.approx(100.0)
-    assert feature_time(h, threshold=0.1) == pytest.approx(100.0)
-    h.columns["test_loss"] = np.array([1.0, 1.2, 0.8, 0.3, 0.2])
-    assert generalization_time(h) == pytest.approx(10 ** (1 + (0.5 - 0.8) / (0.3 - 0.8)))
-
-
-def test_timescales_summary():
-    steps = np.array([0, 1, 10, 100, 1000])
-    h = History(columns={"step": steps, "train_loss": np.array([2.0, 1.0, 0.2, 0.1, 0.0]),
-                         "test_loss": np.array([1.0, 1.0, 1.0, 0.5, 0.1]),
-                         "ntk.kernel_change": np.array([0.0, 0.01, 0.05, 0.1, 1.0]),
-                         "ntk.alignment": np.array([0.1, 0.1, 0.1, 0.3, 0.3])})
-    out = timescales(h)
-    assert out["tau_readout"] == pytest.approx(1.0) and out["tau_features"] == pytest.approx(100.0)
-    assert out["ratio"] == pytest.approx(100.0) and out["t_gen"] == pytest.approx(100.0)
-    assert out["t_align"] == pytest.approx(10 ** 1.5)  # halfway from 0.1 to 0.3, between steps 10 and 100
-    with pytest.raises(ValueError, match="ntk.alignment"):
-        timescales(History(columns={k: v for k, v in h.columns.items() if k != "ntk.alignment"}))
-
-
 def _poly_config(**changes):
     cfg = TrainConfig(task=PolynomialRegression(dim=6, n_train=30, n_test=40), model=MLPConfig(width=16, bias=False),
                       optimizer="sgd", lr=0.5, weight_decay=0.0, loss="mse", steps=60, log_points=6,
@@ -204,15 +149,6 @@ def test_probe_larger_than_data_fails_before_training():
     (lambda: kernel_regression(torch.eye(3), torch.ones(2, 4), torch.ones(3)), "k_cross"),
     (lambda: parameter_distance(nn.Linear(2, 2)), "initial is needed"),
     (lambda: parameter_distance(nn.Linear(2, 2), nn.Linear(2, 2, bias=False)), "same parameter names"),
-    (lambda: readout_time(History(columns={"step": np.arange(3), "train_loss": np.ones(3)}), 1.5), "fraction"),
-    (lambda: feature_time(History(columns={"step": np.arange(3)})), "no column"),
-    (lambda: generalization_time(History(columns={"step": np.arange(3)}), 0.0), "fraction"),
-    (lambda: linearized_losses(torch.eye(2), torch.ones(1, 2), torch.ones(2), torch.ones(1), 0.0, [1]), "lr must be"),
-    (lambda: linearized_losses(torch.eye(2), torch.ones(1, 2), torch.ones(2), torch.ones(1), 5.0, [1]), "stability"),
-    (lambda: linearized_losses(torch.eye(2), torch.ones(1, 3), torch.ones(2), torch.ones(1), 0.1, [1]), "k_cross"),
-    (lambda: linearized_losses(torch.eye(2), torch.ones(1, 2), torch.tensor([0, 1]), torch.ones(1), 0.1, [1]),
-     "one real target"),
-    (lambda: feature_time(History(columns={"step": np.arange(3)}), threshold=0), "threshold must be"),
 ])
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
@@ -245,6 +181,11 @@ def test_plots_draw_labelled_panels():
     ax = plot_timescales([1, 3, 10], [7, 7, 7], [5, 45, 500], ax=Figure().gca())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["τ_readout ∝ α^0.00", "τ_features ∝ α^2.00"]
+    # other names and extra series; an inf (never reached) point is left out of the fit
+    ax = plot_timescales([1, 3, 10], [7, 7, 7], [5, 45, 500], ax=Figure().gca(), labels=("t_fit", "τ_f"),
+                         extra={"t_gen": [2, 6, np.inf]})
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["t_fit ∝ α^0.00", "τ_f ∝ α^2.00", "t_gen ∝ α^1.00"]
 
 
 def test_widget_retrains_with_kernel_diagnostics():

@@ -174,3 +174,16 @@ def test_standard_parameterization_is_unchanged():
     model = build_model(MLPConfig(width=16), DATA, seed=0)
     assert set(model.multipliers.values()) == {1.0}
     assert model.first.abs().max() <= 1 / 22**0.5
+
+
+def test_linear_plus_quadratic_activation_takes_kumar_epsilon():
+    from grokbook.models.mlp import activation_function
+
+    z = torch.tensor([-2.0, 0.0, 0.5, 3.0])
+    torch.testing.assert_close(activation_function("linear+quadratic")(z), z + 0.5 * z**2)
+    torch.testing.assert_close(activation_function("linear+quadratic:16")(z), z + 8.0 * z**2)
+    torch.testing.assert_close(activation_function("linear+quadratic:0")(z), z)
+    assert MLPConfig(activation="linear+quadratic:0.5").activation == "linear+quadratic:0.5"
+    for bad in ("linear+quadratic:x", "relu:2", "quadratic:"):
+        with pytest.raises(ValueError, match="activation must be one of"):
+            MLPConfig(activation=bad)

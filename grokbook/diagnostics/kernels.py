@@ -13,7 +13,6 @@ from __future__ import annotations
 import math
 from typing import Any, Callable
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -125,10 +124,9 @@ def kernel_target_alignment(kernel: torch.Tensor, y: torch.Tensor) -> float:
 
 def _raw_and_initial(model: nn.Module, initial: nn.Module | None) -> tuple[nn.Module, nn.Module]:
     if initial is None:
-        hidden = getattr(model, "_initial", None)
-        if hidden is None:
+        if not hasattr(model, "initial"):
             raise ValueError("initial is needed unless model is a CenteredScaled (which keeps θ₀)")
-        return model.model, hidden[0]
+        return model.model, model.initial
     return model, initial
 
 
@@ -183,110 +181,6 @@ def kernel_regression_error(model: nn.Module, x_train: torch.Tensor, y_train: to
             "test_acc": float(accuracy(prediction, targets).mean())}
 
 
-def linearized_losses(k_train: torch.Tensor, k_cross: torch.Tensor, y_train: torch.Tensor, y_test: torch.Tensor,
-                      lr: float, steps: np.ndarray) -> dict[str, np.ndarray]:
-    """Exact full-batch gradient descent on the linearised network, for one real output and MSE.
-
-    With ``f₀ = 0`` (output scaling), loss ``L = (1/P) Σ (f(x_μ) − y_μ)²`` and step size ``lr`` (the
-    effective one, ``TrainConfig.effective_lr``) on a network frozen at its tangent kernel ``K``, the
-    train residual after ``t`` steps is ``r_t = −(I − (2 lr/P) K)^t y`` and the test output
-    ``f_t(x*) = K(x*, X) K⁺ (I − (I − (2 lr/P) K)^t) y``, computed in the eigenbasis of ``K`` (Jacot et al.
-    2018; the black "linearised" curves of Kumar et al. 2024, Fig. 1). Returns ``train_loss`` and
-    ``test_loss`` at ``steps``. A network that follows these curves is lazy.
-    """
-    if not lr > 0:
-        raise ValueError(f"lr must be > 0, got {lr}")
-    if y_train.dim() != 1 or y_test.dim() != 1 or not y_train.is_floating_point():
-        raise ValueError("linearized_losses needs one real target per example: y_train (P,), y_test (m,)")
-    if k_train.shape != (len(y_train), len(y_train)) or k_cross.shape != (len(y_test), len(y_train)):
-        raise ValueError(f"k_train must be (P, P) and k_cross (m, P) for P={len(y_train)}, m={len(y_test)}; "
-                         f"got {tuple(k_train.shape)} and {tuple(k_cross.shape)}")
-    eigenvalues, vectors = torch.linalg.eigh(k_train.double())
-    eigenvalues = eigenvalues.clamp(min=0)
-    n = len(y_train)
-    if lr * 2 * float(eigenvalues[-1]) / n >= 2:
-        raise ValueError(f"lr={lr} is above the stability limit P/λ_max(K) = {n / float(eigenvalues[-1]):.3g} "
-                         f"of gradient descent on this kernel")
-    projections = vectors.T @ y_train.double()
-    cross = k_cross.double() @ vectors
-    inverse = torch.where(eigenvalues > eigenvalues[-1] * 1e-12, 1 / eigenvalues.clamp(min=1e-300), 0.0)
-    t = torch.as_tensor(np.asarray(steps, dtype=float), dtype=torch.float64, device=eigenvalues.device)
-    decay = (1 - 2 * lr * eigenvalues / n)[None, :] ** t[:, None]          # (T, P)
-    train_loss = ((decay * projections) ** 2).sum(1) / n
-    test_out = ((1 - decay) * inverse * projections) @ cross.T              # (T, m)
-    test_loss = (test_out - y_test.double()).square().mean(1)
-    return {"train_loss": train_loss.cpu().numpy(), "test_loss": test_loss.cpu().numpy()}
-
-
-def generalization_time(history: Any, fraction: float = 0.5) -> float:
-    """t_gen for regression: first step with test loss ≤ ``fraction`` × its value at step 0
-    (log-interpolated; NaN if never). Accuracy is undefined for real targets, so the loss is used."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
-    loss = np.asarray(history["test_loss"])
-    return first_crossing(history["step"], loss, fraction * loss[0], below=True)
-
-
-def first_crossing(steps: np.ndarray, values: np.ndarray, threshold: float, below: bool = False) -> float:
-    """The first step at which ``values`` reaches ``threshold`` (from below, or from above if ``below``),
-    linearly interpolated in log-step between the two logged steps around it; NaN if never."""
-    steps, values = np.asarray(steps, float), np.asarray(values, float)
-    hit = values <= threshold if below else values >= threshold
-    if not hit.any():
-        return float("nan")
-    i = int(np.argmax(hit))
-    if i == 0 or steps[i - 1] <= 0:
-        return float(steps[i])
-    lo, hi = np.log(steps[i - 1]), np.log(steps[i])
-    v0, v1 = values[i - 1], values[i]
-    fraction = 0.0 if v1 == v0 else (threshold - v0) / (v1 - v0)
-    return float(np.exp(lo + fraction * (hi - lo)))
-
-
-def readout_time(history: Any, fraction: float = 0.5) -> float:
-    """τ_readout: first step with train loss ≤ ``fraction`` × its value at step 0 (log-interpolated).
-
-    In the lazy regime the train loss falls on the kernel timescale ``1/(η_eff λ(K₀))``, which does
-    not depend on α because ``K₀ ∝ α²`` and ``η_eff = η/α²`` (seed three-research-issues, issue 1).
-    The default ``fraction`` of one half times the part of the labels the top of ``K₀``'s spectrum fits;
-    a smaller fraction also times the slow small-eigenvalue directions, which feature learning speeds up."""
-    if not 0 < fraction < 1:
-        raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
-    loss = np.asarray(history["train_loss"])
-    return first_crossing(history["step"], loss, fraction * loss[0], below=True)
-
-
-def feature_time(history: Any, threshold: float = 0.1, column: str = "ntk.kernel_change") -> float:
-    """τ_features: first step with relative kernel change ``‖K_t − K₀‖_F/‖K₀‖_F ≥ threshold``
-    (log-interpolated; NaN if never). The weights move at rate ``η/α`` under output scaling, so for a
-    fixed threshold τ_features grows ∝ α while the residual stays large."""
-    if not threshold > 0:
-        raise ValueError(f"threshold must be > 0, got {threshold}")
-    if column not in history:
-        raise ValueError(f"history has no column {column!r}: train with diagnostics={{'ntk': ntk_diagnostic(…)}}")
-    return first_crossing(history["step"], history[column], threshold)
-
-
-def timescales(history: Any, readout_fraction: float = 0.5, feature_threshold: float = 0.1,
-               generalization_fraction: float = 0.5) -> dict[str, float]:
-    """The lazy → rich timescales of one run (steps, log-interpolated, NaN if never reached):
-
-    ``tau_readout`` (``readout_time``), ``tau_features`` (``feature_time``), their ``ratio``
-    τ_features / τ_readout, ``t_gen`` (``generalization_time``) and ``t_align``, the step at which the
-    alignment column ``ntk.alignment`` has made half of its change between step 0 and the last step.
-    Needs the columns of ``ntk_diagnostic`` under the name ``ntk``.
-    """
-    tau_readout = readout_time(history, readout_fraction)
-    tau_features = feature_time(history, feature_threshold)
-    if "ntk.alignment" not in history:
-        raise ValueError("history has no column 'ntk.alignment': train with diagnostics={'ntk': ntk_diagnostic(…)}")
-    align = np.asarray(history["ntk.alignment"], float)
-    middle = (align[0] + align[-1]) / 2
-    t_align = first_crossing(history["step"], align, middle, below=bool(align[-1] < align[0]))
-    return {"tau_readout": tau_readout, "tau_features": tau_features, "ratio": tau_features / tau_readout,
-            "t_gen": generalization_time(history, generalization_fraction), "t_align": t_align}
-
-
 def ntk_diagnostic(probe_size: int = 64, seed: int = 0, split: str = "train") -> Callable[[Any], dict[str, float]]:
     """A ``LogContext`` diagnostic logging, on a fixed probe set of ``probe_size`` examples of ``split``:
     ``kernel_change`` (vs. the kernel at step 0), ``alignment`` (centred, with the probe targets) and
@@ -313,7 +207,7 @@ def ntk_diagnostic(probe_size: int = 64, seed: int = 0, split: str = "train") ->
             initial[key] = kernel
         out = {"kernel_change": kernel_change(kernel, initial[key]),
                "alignment": kernel_target_alignment(kernel, y[index.to(y.device)])}
-        if hasattr(context.model, "_initial"):
+        if hasattr(context.model, "initial"):
             out["distance"] = parameter_distance(context.model)
         return out
 

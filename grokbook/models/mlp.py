@@ -23,6 +23,26 @@ ACTIVATIONS = {
 PARAMETERIZATIONS = ("standard", "gromov")
 
 
+def activation_function(name: str):
+    """The activation called ``name``: a key of ``ACTIVATIONS``, or ``"linear+quadratic:ε"`` for
+    Kumar et al. 2024's (arXiv 2310.06110) ``φ(z) = z + (ε/2) z²`` with the given ε (``"linear+quadratic"``
+    is ε = 1); the ε sweep of the lazy → rich chapter varies it.
+
+    >>> float(activation_function("linear+quadratic:4")(torch.tensor(1.0)))
+    3.0
+    """
+    if name in ACTIVATIONS:
+        return ACTIVATIONS[name]
+    base, _, eps = name.partition(":")
+    try:
+        eps = float(eps) if base == "linear+quadratic" else None
+    except ValueError:
+        eps = None
+    if eps is None:
+        raise ValueError(f"activation must be one of {list(ACTIVATIONS)} or 'linear+quadratic:ε', got {name!r}")
+    return lambda x: x + (0.5 * eps) * x * x
+
+
 @dataclass(frozen=True, kw_only=True)
 class MLPConfig:
     """Shape of an MLP.
@@ -62,8 +82,7 @@ class MLPConfig:
             raise ValueError(f"width must be a positive integer, got {self.width}")
         if self.depth < 1:
             raise ValueError(f"depth (number of hidden layers) must be ≥ 1, got {self.depth}")
-        if self.activation not in ACTIVATIONS:
-            raise ValueError(f"activation must be one of {list(ACTIVATIONS)}, got {self.activation!r}")
+        activation_function(self.activation)  # raises a ValueError for an unknown name
         if self.embed_dim is not None and self.embed_dim <= 0:
             raise ValueError(f"embed_dim must be a positive integer or None, got {self.embed_dim}")
         if not self.init_scale > 0:
@@ -122,7 +141,7 @@ class MLP(nn.Module):
             readout_in = config.bottleneck_rank
         self.readout = nn.Parameter(scale * draw((readout_in, n_outputs), readout_in, g))
         self.readout_bias = nn.Parameter(scale * draw((n_outputs,), readout_in, g)) if config.bias else None
-        self.act = ACTIVATIONS[config.activation]
+        self.act = activation_function(config.activation)
         self.multipliers = ({"first": fan_in**-0.5, "hidden": width**-0.5, "readout": 1.0 / readout_in}
                             if gromov else {"first": 1.0, "hidden": 1.0, "readout": 1.0})
 

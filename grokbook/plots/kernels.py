@@ -62,12 +62,16 @@ def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy:
 
 
 def plot_timescales(alphas: Sequence[float], tau_readout: Sequence[float], tau_features: Sequence[float], *,
-                    ax: Axes | None = None) -> Axes:
-    """τ_readout and τ_features (optimisation steps) against the output scale α on log–log axes, each
-    with its fitted power law ``τ ∝ α^s`` in the legend (points that never crossed, NaN, are left out)."""
+                    ax: Axes | None = None, labels: tuple[str, str] = ("τ_readout", "τ_features"),
+                    extra: dict[str, Sequence[float]] | None = None) -> Axes:
+    """τ_readout and τ_features (optimisation steps; named by ``labels``) and any ``extra`` series (name →
+    values) against the output scale α on log–log axes, each with its fitted power law ``τ ∝ α^s`` in
+    the legend (points that never crossed, NaN or inf, are left out)."""
     ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
     alphas = np.asarray(alphas, float)
-    for values, name, marker in ((tau_readout, "τ_readout", "o"), (tau_features, "τ_features", "s")):
+    series = [(tau_readout, labels[0], "o"), (tau_features, labels[1], "s")]
+    series += [(values, name, "^") for name, values in (extra or {}).items()]
+    for values, name, marker in series:
         values = np.asarray(values, float)
         ok = np.isfinite(values)
         label = name
