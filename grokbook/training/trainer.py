@@ -18,6 +18,7 @@ from torch.func import functional_call, vmap
 from tqdm.auto import tqdm
 
 from grokbook.device import pick_device, resolve_dtype
+from grokbook.htmlbook import in_html_book
 from grokbook.losses import accuracy, get_loss
 from grokbook.models import build_model
 from grokbook.optim import StackedOptimizer
@@ -257,7 +258,7 @@ def _fit(configs, datas, modules, trained, names, params, device, dtype, diagnos
             callback(step, histories)
         return bool(base.stop_after_grok and np.all(values["test_acc"] >= GROK_THRESHOLD))
 
-    bar = tqdm(total=base.steps, disable=not progress, desc=f"training {K} model{'s' * (K > 1)}", leave=False)
+    bar = tqdm(total=base.steps, disable=not progress or in_html_book(), desc=f"training {K} model{'s' * (K > 1)}", leave=False)
     logged.add(base.steps)
     step = 0
     while True:
