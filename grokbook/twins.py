@@ -245,5 +245,5 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
         figure.update_yaxes(title_text=CURVE_LABELS.get(diagnostic, str(diagnostic)), row=1, col=2)
     figure.update_layout(title_text=title, height=height + 90 * bool(sliders), sliders=sliders,
                          template="plotly_white", margin={"t": 70, "b": 40 + 90 * bool(sliders)},
-                         legend={"orientation": "h", "x": 0, "y": 1.12})
+                         legend={"x": 0.01, "y": 0.75, "bgcolor": "rgba(255,255,255,0.7)"})
     return Twin(figure, axes)
