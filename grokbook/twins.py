@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -35,19 +34,14 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from grokbook.history import GROK_THRESHOLD, Run
+from grokbook.htmlbook import in_html_book
 from grokbook.training import TrainConfig, grid, setting
 
-__all__ = ["Twin", "admits", "in_html_book", "spec_kind", "static_twin", "twin_grid"]
+__all__ = ["Twin", "admits", "spec_kind", "static_twin", "twin_grid"]
 
 CURVE_LABELS = {"train_acc": "train accuracy", "test_acc": "test accuracy", "train_loss": "train loss",
                 "test_loss": "test loss", "weight_norm": "weight norm ‖θ‖₂"}
 COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd"]
-
-
-def in_html_book() -> bool:
-    """True while the book's HTML build executes the chapter (``GROKBOOK_HTML_BUILD=1``, set by the
-    book's Sphinx extension): outputs there are read with no kernel."""
-    return os.environ.get("GROKBOOK_HTML_BUILD") == "1"
 
 
 def spec_kind(name: str, spec: Any) -> str:
@@ -251,5 +245,5 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
         figure.update_yaxes(title_text=CURVE_LABELS.get(diagnostic, str(diagnostic)), row=1, col=2)
     figure.update_layout(title_text=title, height=height + 90 * bool(sliders), sliders=sliders,
                          template="plotly_white", margin={"t": 70, "b": 40 + 90 * bool(sliders)},
-                         legend={"orientation": "h", "x": 0, "y": 1.12})
+                         legend={"x": 0.01, "y": 0.75, "bgcolor": "rgba(255,255,255,0.7)"})
     return Twin(figure, axes)

@@ -22,7 +22,7 @@ drawn as soon as the first result arrives. Any error of a run (a setting that ca
 ``DivergenceError`` …) is shown in the panel's status and the buttons are reset.
 
 In the HTML book no kernel runs: a panel then shows a one-line pointer to the launch button instead of
-an empty area (see ``grokbook.twins.in_html_book``).
+an empty area (see ``grokbook.htmlbook``).
 """
 from __future__ import annotations
 
@@ -41,7 +41,8 @@ from matplotlib.figure import Figure
 
 from grokbook.history import History
 from grokbook.training import TrainConfig, setting, train, vary
-from grokbook.twins import in_html_book, spec_kind
+from grokbook.htmlbook import in_html_book
+from grokbook.twins import spec_kind
 
 __all__ = ["ControlPanel", "make_control", "on_colab", "training_panel"]
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "grokbook"
-LAYERS = {"device": 0, "history": 0, "claims": 0, "seeds": 0, "scale": 0, "tasks": 1, "losses": 1, "models": 2, "optim": 2,
-          "accelerate": 2,
+LAYERS = {"device": 0, "history": 0, "claims": 0, "seeds": 0, "scale": 0, "htmlbook": 0, "tasks": 1, "losses": 1,
+          "models": 2, "optim": 2, "accelerate": 2,
           "training": 3, "diagnostics": 4, "escape": 4, "plots": 5, "twins": 5, "widgets": 6}
 MODULES = sorted(p for p in PACKAGE.rglob("*.py") if p.name != "__init__.py" or p.parent != PACKAGE)
 

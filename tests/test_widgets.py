@@ -95,20 +95,20 @@ def test_drawing_does_not_hold_training_up():
         time.sleep(0.3)
         fig.gca().plot([result])
 
-    training = []
+    report_s = []
 
     def job(values, report, should_stop):  # 50 reports over ~1 s of "training"
-        started = time.monotonic()
         for i in range(50):
+            started = time.monotonic()
             report(i)
+            report_s.append(time.monotonic() - started)
             time.sleep(0.02)
-        training.append(time.monotonic() - started)
         return 50
 
     panel = ControlPanel({"n": (1, 5)}, job, slow_plot, min_redraw_s=0.1, mode="blocking")
     panel.run()
-    # drawing inside the loop would add 50 × 0.3 s to the training; the renderer thread adds nothing
-    assert training[0] < 1.0 + 0.5, training
+    # a draw inside the training loop would hold a report for 0.3 s; the renderer thread holds none
+    assert max(report_s) < 0.2, max(report_s)
     assert 2 <= panel.redraws <= 6 and panel.first_frame_s < 1.0
 
 

@@ -17,6 +17,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from grokbook.device import pick_device, resolve_dtype
+from grokbook.htmlbook import in_html_book
 from grokbook.losses import accuracy
 from grokbook.models import CenteredScaled, build_model
 from grokbook.accelerate import SPECTRAL_OPTIMIZERS, GrokfastEMA, GrokfastMA, StackedSpectral
@@ -195,7 +196,9 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
     logged = set(log_steps(base.steps, base.log_points, base.log_grid).tolist()) | {base.steps}
     update_norms = torch.zeros((base.steps, K), device=device, dtype=dtype) if record_update_norm else None
     update_cos = torch.zeros_like(update_norms) if record_update_norm else None
-    bar = tqdm(total=base.steps, disable=not progress, desc=f"training {K} model{'s' * (K > 1)}", leave=False)
+    # No progress bar while the HTML book builds: a tqdm widget with no kernel is an empty area.
+    bar = tqdm(total=base.steps, disable=not progress or in_html_book(), desc=f"training {K} model{'s' * (K > 1)}",
+               leave=False)
     step = 0
     while True:
         # Full batch: the forward pass of step t gives the train metrics of θ_t for free when t is logged.
