@@ -95,7 +95,7 @@ def plot_frequency_circle(embedding: torch.Tensor, k: int, p: int, ax: Axes | No
     and joined in the order a, a + k⁻¹, … so that a circle reads as a circle: along it, token a sits at
     angle ≈ w_k·a (mod 2π)."""
     ax = ax if ax is not None else plt.figure(figsize=(3.6, 3.6)).gca()
-    xy = project_onto_frequency(embedding, k, p).numpy()
+    xy = project_onto_frequency(embedding, k, p).cpu().numpy()
     order = np.argsort(np.mod(np.arange(p) * k, p))  # tokens sorted by their angle w_k·a
     ax.plot(*xy[np.r_[order, order[:1]]].T, color="#cccccc", lw=0.8, zorder=1)
     points = ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(p), cmap="twilight", s=18, zorder=2)
