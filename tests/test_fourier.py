@@ -316,3 +316,38 @@ def test_model_diagnostics_compute_on_the_model_device(device, monkeypatch):
     monkeypatch.setattr(progress, "_host", host)
     snap = fo.fourier_snapshot(SimpleNamespace(model=model, config=run.config))
     assert seen == [torch.device(device).type] * 2 and snap["logits"].shape == (7, 7, 7)
+
+
+def test_keep_frequencies_projects_onto_the_chosen_ones():
+    p = 11
+    x = torch.arange(p, dtype=torch.float64)
+    two, five = torch.cos(2 * math.pi * 2 * x / p), torch.sin(2 * math.pi * 5 * x / p)
+    E = torch.stack([3.0 + two + five, two], 1)
+    kept = fo.keep_frequencies(E, [2])
+    assert torch.allclose(kept, torch.stack([3.0 + two, two], 1), atol=1e-12)
+    assert fo.frequency_rows(p, [0, 2]).tolist() == [0, 3, 4]
+    with pytest.raises(ValueError, match="keys must not repeat"):
+        fo.keep_frequencies(E, [2, 2])
+
+
+def test_ablated_loss_is_the_own_loss_when_every_frequency_is_kept():
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=8), steps=3,
+                            device="cpu"), progress=False)
+    own = float(fo.table_loss(fo.logit_table(run.model, task)))
+    assert fo.ablated_loss(run.model, task, [1, 2, 3]) == pytest.approx(own, abs=1e-5)
+    assert fo.ablated_loss(run.model, task, [1]) != pytest.approx(own, abs=1e-5)
+    assert torch.equal(run.model.W_E, run.model.W_E)  # the model itself is untouched (a copy is ablated)
+    with pytest.raises(ValueError, match="no token embedding W_E"):
+        fo.ablated_loss(torch.nn.Linear(2, 2), task, [1])
+
+
+def test_neuron_logit_map_is_w_out_times_w_u():
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=6), steps=1,
+                            device="cpu"), progress=False)
+    W_L = fo.neuron_logit_map(run.model, 7)
+    assert W_L.shape == (7, 6)
+    assert torch.allclose(W_L, (run.model.W_out @ run.model.W_U).T[:7].double())
+    with pytest.raises(ValueError, match="has no W_out"):
+        fo.neuron_logit_map(torch.nn.Linear(2, 2), 7)

@@ -22,13 +22,14 @@ from grokbook.diagnostics.neurons import (TUNED_SHARE, attention_table, neuron_c
 from grokbook.diagnostics.progress import (first_below, fourier_snapshot, locate_phases, phase_changes,
                                            progress_measures)
 from grokbook.diagnostics.spectrum import (DTYPE, basis_frequencies, check_frequency, check_keys,
-                                           embedding_fourier_norms, fourier_basis, gini, keep_frequencies,
+                                           embedding_fourier_norms, fourier_basis, frequency_rows, gini,
+                                           keep_frequencies,
                                            key_frequencies, n_frequencies, project_onto_frequency,
                                            token_table)
 
 __all__ = ["DTYPE", "TUNED_SHARE", "ablated_loss", "attention_table", "basis_frequencies", "check_frequency",
            "check_keys", "check_task", "embedding_fourier_norms", "excluded_loss", "first_below",
-           "fourier_basis", "fourier_snapshot", "gini", "keep_frequencies", "key_component",
+           "fourier_basis", "fourier_snapshot", "frequency_rows", "gini", "keep_frequencies", "key_component",
            "key_frequencies", "locate_phases", "logit_table", "n_frequencies", "neuron_clusters",
            "neuron_frequency_shares", "neuron_logit_map", "neuron_table", "phase_changes",
            "progress_measures", "project_onto_frequency", "restricted_loss", "table_loss",
