@@ -53,3 +53,26 @@ def test_progress_plot_shades_three_phases():
     labels = fig.axes[0].get_legend_handles_labels()[1]
     assert {"memorization", "circuit formation", "cleanup", "restricted loss", "excluded loss"} <= set(labels)
     plt.close("all")
+
+
+def test_circuit_panel_streams_curves_then_shows_a_frequency_or_says_there_is_none():
+    from grokbook import TrainConfig, TransformerConfig, train
+    from matplotlib.figure import Figure
+
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=8), steps=3,
+                            device="cpu"), progress=False)
+    fig = Figure()
+    circuits.plot_circuit_panel(run.history, fig)                 # a partial result: the curves
+    assert fig.axes and "training" in fig._suptitle.get_text()
+    state = circuits.circuit_panel_state(run)
+    assert state["neurons"].shape == (7, 7, 8) and state["p"] == 7
+    shown = circuits.circuit_panel_result({**state, "keys": []}, 0)
+    assert shown["k"] is None
+    circuits.plot_circuit_panel(shown, fig)
+    assert "no key frequency" in fig.texts[0].get_text()
+    assert circuits.circuit_panel_result(state, 2)["k"] == 2
+    circuits.plot_circuit_panel(circuits.circuit_panel_result(state, 2), fig)
+    assert len(fig.axes) >= 2
+    with pytest.raises(ValueError, match="frequency must be an integer frequency in 1…3"):
+        circuits.circuit_panel_result(state, 5)

@@ -1,5 +1,6 @@
 """Fourier diagnostics: oracle tests against torch.fft, closed forms and hand-built embeddings."""
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -221,17 +222,36 @@ def test_non_modular_task_is_refused():
 
 def test_locate_phases_applies_the_stated_rules():
     history = {"step": np.array([0, 10, 20, 30, 40, 50])}
+    # restricted loss from t_circuit: e^1 → e^0.8 → e^-1 → e^-3 → e^-3 (ln descent 4): 10% at ln 0.6,
+    # reached at 40 (the first step below it), 90% at ln −2.6, reached at 50
     measures = {"excluded_loss": np.array([4.0, 1.0, 0.5, 2.0, 5.0, 6.0]),
-                "restricted_loss": np.array([4.0, 3.0, 1.0, 0.09, 0.01, 0.01]),
-                "trig_r2": np.array([0.0, 0.96, 0.5, 0.9, 0.97, 0.99])}
-    # the early R² of 0.96 comes before the circuit is formed and must not count
-    assert fo.locate_phases(history, measures) == {"t_circuit": 20, "t_formed": 30, "t_clean": 40}
-    measures["restricted_loss"] = np.full(6, 3.0)
+                "restricted_loss": np.exp([0.0, 2.0, 1.0, 0.8, -1.0, -3.0])}
+    assert fo.locate_phases(history, measures) == {"t_circuit": 20, "t_formed": 40, "t_clean": 50}
+    assert fo.locate_phases(history, measures, start=0.04) == {"t_circuit": 20, "t_formed": 30,
+                                                               "t_clean": 50}
+    measures["restricted_loss"] = np.full(6, 3.0)   # never falls: no formation, no cleanup
     assert fo.locate_phases(history, measures) == {"t_circuit": 20, "t_formed": None, "t_clean": None}
     assert fo.first_below(history, measures["excluded_loss"], 0.8) == 20
     assert fo.first_below(history, measures["excluded_loss"], 0.1) is None
-    with pytest.raises(ValueError, match="clean in \\(0, 1\\)"):
-        fo.locate_phases(history, measures, clean=1.5)
+    with pytest.raises(ValueError, match="0 < start < end < 1"):
+        fo.locate_phases(history, measures, end=1.5)
+
+
+def test_phase_changes_split_a_fall_between_the_phases():
+    from grokbook.history import History
+
+    history = History({"step": np.array([0, 10, 20, 30, 40]),
+                       "test_loss": np.array([1.0, 8.0, 8.0, 4.0, 0.5]),
+                       "weight_norm": np.array([5.0, 9.0, 10.0, 9.0, 6.0])})
+    phases = {"t_circuit": 10, "t_formed": 20, "t_clean": 40}
+    loss = fo.phase_changes(history, phases, "test_loss", log=True)
+    assert loss["formation"] == pytest.approx(0.0)
+    assert loss["cleanup"] == pytest.approx(np.log(0.5 / 8.0))
+    assert loss["cleanup_share"] == pytest.approx(1.0)
+    norm = fo.phase_changes(history, phases, "weight_norm")
+    assert norm["formation"] == pytest.approx(1.0) and norm["cleanup_share"] == pytest.approx(4 / 3)
+    missing = fo.phase_changes(history, {"t_circuit": 10, "t_formed": None, "t_clean": None}, "test_loss")
+    assert np.isnan(missing["cleanup_share"])
 
 
 def test_attention_table_reads_the_equals_position():
@@ -246,3 +266,88 @@ def test_attention_table_reads_the_equals_position():
     assert torch.allclose(table[:, 4, 2].float(), cache["attention"][0, :, 0], atol=1e-6)
     with pytest.raises(ValueError, match="equals_token must be True"):
         fo.attention_table(run.model, ModularArithmetic(p=7))
+
+
+# -- host/device mix-ups, caught without a GPU ------------------------------------------------------------
+# The 'meta' device plays the accelerator: its tensors have shapes but no data, so `.numpy()` on one raises,
+# an elementwise op with a CPU tensor raises, and a matmul with a CPU tensor (which PyTorch lets through)
+# returns a CPU tensor, which the device checks below catch. On a machine with CUDA the same test runs there.
+DEVICES = ["meta"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+def _on(tensor, device):
+    return tensor.device.type == torch.device(device).type
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_tensor_diagnostics_compute_on_the_device_of_their_input(device):
+    p = 11
+    E = torch.randn(p, 6, dtype=torch.float64).to(device)
+    logits = torch.randn(p, p, p).to(device)
+    mask = torch.rand(p, p).lt(0.5).to(device)
+    outputs = {"fourier_basis": fo.fourier_basis(p, device), "norms": fo.embedding_fourier_norms(E),
+               "keep": fo.keep_frequencies(E, [1, 4]), "plane": fo.project_onto_frequency(E, 2, p),
+               "key_component": fo.key_component(logits, [1, 3]), "loss": fo.table_loss(logits),
+               "train_loss": fo.table_loss(logits, mask),
+               "shares": fo.neuron_frequency_shares(torch.randn(p, p, 4).to(device)),
+               "fit": fo.trig_fit(logits, [2])["fitted"] if device != "meta" else logits}
+    for name, out in outputs.items():
+        assert _on(out, device), f"{name} left the {device} device"
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_model_diagnostics_compute_on_the_model_device(device, monkeypatch):
+    from grokbook.diagnostics import progress
+
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=8), steps=2,
+                            device="cpu"), progress=False)
+    model = run.model.to(device)
+    for name, out in {"logits": fo.logit_table(model, task), "neurons": fo.neuron_table(model, task),
+                      "attention": fo.attention_table(model, task),
+                      "W_L": fo.neuron_logit_map(model, task.p),
+                      "mask": fo.train_mask(run.data.to(device, torch.float32), task.p)}.items():
+        assert _on(out, device), f"{name} left the {device} device"
+    seen = []   # the snapshot computes on the device and crosses to the host in one place only
+
+    def host(tensor):
+        seen.append(tensor.device.type)
+        return np.zeros(tuple(tensor.shape), dtype=np.float32)
+    monkeypatch.setattr(progress, "_host", host)
+    snap = fo.fourier_snapshot(SimpleNamespace(model=model, config=run.config))
+    assert seen == [torch.device(device).type] * 2 and snap["logits"].shape == (7, 7, 7)
+
+
+def test_keep_frequencies_projects_onto_the_chosen_ones():
+    p = 11
+    x = torch.arange(p, dtype=torch.float64)
+    two, five = torch.cos(2 * math.pi * 2 * x / p), torch.sin(2 * math.pi * 5 * x / p)
+    E = torch.stack([3.0 + two + five, two], 1)
+    kept = fo.keep_frequencies(E, [2])
+    assert torch.allclose(kept, torch.stack([3.0 + two, two], 1), atol=1e-12)
+    assert fo.frequency_rows(p, [0, 2]).tolist() == [0, 3, 4]
+    with pytest.raises(ValueError, match="keys must not repeat"):
+        fo.keep_frequencies(E, [2, 2])
+
+
+def test_ablated_loss_is_the_own_loss_when_every_frequency_is_kept():
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=8), steps=3,
+                            device="cpu"), progress=False)
+    own = float(fo.table_loss(fo.logit_table(run.model, task)))
+    assert fo.ablated_loss(run.model, task, [1, 2, 3]) == pytest.approx(own, abs=1e-5)
+    assert fo.ablated_loss(run.model, task, [1]) != pytest.approx(own, abs=1e-5)
+    assert torch.equal(run.model.W_E, run.model.W_E)  # the model itself is untouched (a copy is ablated)
+    with pytest.raises(ValueError, match="no token embedding W_E"):
+        fo.ablated_loss(torch.nn.Linear(2, 2), task, [1])
+
+
+def test_neuron_logit_map_is_w_out_times_w_u():
+    task = ModularArithmetic(p=7, equals_token=True)
+    run = train(TrainConfig(task=task, model=TransformerConfig(d_model=8, n_heads=2, d_mlp=6), steps=1,
+                            device="cpu"), progress=False)
+    W_L = fo.neuron_logit_map(run.model, 7)
+    assert W_L.shape == (7, 6)
+    assert torch.allclose(W_L, (run.model.W_out @ run.model.W_U).T[:7].double())
+    with pytest.raises(ValueError, match="has no W_out"):
+        fo.neuron_logit_map(torch.nn.Linear(2, 2), 7)

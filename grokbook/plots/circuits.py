@@ -10,10 +10,12 @@ import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from grokbook.diagnostics.fourier import n_frequencies, project_onto_frequency
+from grokbook.diagnostics.fourier import (check_frequency, key_frequencies, n_frequencies, neuron_clusters,
+                                         neuron_table, project_onto_frequency)
+from grokbook.history import History
 from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
 
-__all__ = ["plot_fourier_norms", "plot_frequency_circle", "plot_frequency_panel", "plot_neuron_frequencies",
+__all__ = ["circuit_panel_result", "circuit_panel_state", "plot_circuit_panel", "plot_fourier_norms", "plot_frequency_circle", "plot_frequency_panel", "plot_neuron_frequencies",
            "plot_progress_measures", "plot_table", "shade_circuit_phases"]
 
 PHASE_COLORS = {"memorization": "#f4cccc", "circuit formation": "#d9ead3", "cleanup": "#cfe2f3"}
@@ -95,7 +97,7 @@ def plot_frequency_circle(embedding: torch.Tensor, k: int, p: int, ax: Axes | No
     and joined in the order a, a + k⁻¹, … so that a circle reads as a circle: along it, token a sits at
     angle ≈ w_k·a (mod 2π)."""
     ax = ax if ax is not None else plt.figure(figsize=(3.6, 3.6)).gca()
-    xy = project_onto_frequency(embedding, k, p).numpy()
+    xy = project_onto_frequency(embedding, k, p).cpu().numpy()
     order = np.argsort(np.mod(np.arange(p) * k, p))  # tokens sorted by their angle w_k·a
     ax.plot(*xy[np.r_[order, order[:1]]].T, color="#cccccc", lw=0.8, zorder=1)
     points = ax.scatter(xy[:, 0], xy[:, 1], c=np.arange(p), cmap="twilight", s=18, zorder=2)
@@ -166,3 +168,41 @@ def plot_frequency_panel(embedding: torch.Tensor, neurons: torch.Tensor, cluster
         fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+def circuit_panel_state(run: Any) -> dict[str, Any]:
+    """What the chapter-5 panel draws for a trained run: the token embedding, the neuron table, its
+    clusters, the key frequencies (possibly none) and a title saying whether the run grokked."""
+    task = run.config.task
+    keys = key_frequencies(run.model, task.p)
+    neurons = neuron_table(run.model, task).cpu()
+    return {"embedding": run.model.embeddings()[0, :task.p].detach().cpu(), "neurons": neurons,
+            "clusters": neuron_clusters(neurons), "keys": keys, "p": task.p,
+            "title": f"p = {task.p}, seed {run.config.seed}: {run.summary()}; key frequencies "
+                     f"{keys if keys else 'none found'}"}
+
+
+def circuit_panel_result(state: dict[str, Any], frequency: int) -> dict[str, Any]:
+    """The state with the frequency to show: ``frequency``, or the lowest key frequency when it is 0
+    (None when the run has none). A frequency outside ``1 … (p−1)/2`` raises ``ValueError``."""
+    k = frequency or (state["keys"][0] if state["keys"] else None)
+    if k is not None:
+        k = check_frequency(k, state["p"], name="frequency")
+    return {**state, "k": k}
+
+
+def plot_circuit_panel(result: Any, fig: Figure) -> Figure:
+    """The panel's figure: the training curves while training streams (a ``History``), then the
+    frequency panel of ``circuit_panel_result``, or a note when the run has no key frequency."""
+    if isinstance(result, History):
+        from grokbook.plots.curves import plot_curves
+
+        return plot_curves(result, fig=fig, title="training… (curves update as it runs)")
+    if result["k"] is None:
+        fig.clear()
+        fig.text(0.5, 0.5, "no key frequency found: the run has no circle to show (train longer)",
+                 ha="center", va="center")
+        fig.suptitle(result["title"], fontsize=9)
+        return fig
+    return plot_frequency_panel(result["embedding"], result["neurons"], result["clusters"], result["k"],
+                                result["p"], fig=fig, title=result["title"])
