@@ -164,8 +164,8 @@ def frequency_concentration(embeddings: Array) -> float:
     if e.ndim != 2 or e.shape[0] < 3:
         raise ValueError(f"embeddings must have shape (p ≥ 3, d) or (positions, p, d), got {np.shape(embeddings)}")
     p = e.shape[0]
-    coeffs = fourier_basis(p).numpy() @ e                                  # (p, d)
-    freq = basis_frequencies(p).numpy()
+    coeffs = fourier_basis(p).cpu().numpy() @ e                                  # (p, d)
+    freq = basis_frequencies(p).cpu().numpy()
     power = np.stack([np.sum(coeffs[freq == k] ** 2, axis=0) for k in range(1, n_frequencies(p) + 1)])
     total = power.sum()
     if not total > 1e-20 * max(1.0, float(np.sum(e**2))):  # rounding leaves ~1e-32 for constants
