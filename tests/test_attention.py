@@ -46,3 +46,22 @@ def test_bad_inputs():
         attention_entropy(np.ones((1, 1, 1)), normalize=True)
     with pytest.raises(ValueError, match="inputs"):
         attention_entropy_diagnostic(inputs="valid")
+
+
+def test_uniform_attention_over_three_positions_is_ln3():
+    """A transformer whose queries and keys are zero attends uniformly over `a b =`: H = ln 3 per head."""
+    data = ModularArithmetic(p=7, train_fraction=0.5, equals_token=True).build(seed=0)
+    model = build_model(TransformerConfig(d_model=16, n_heads=4, d_mlp=16), data)
+    with torch.no_grad():
+        model.W_Q.zero_()
+    pattern = torch.full((5, 2, 3), 1 / 3)
+    assert np.allclose(attention_entropy(pattern), math.log(3), atol=1e-12)
+    assert np.allclose(attention_entropy(pattern, normalize=True), 1.0)
+
+    class Context:
+        pass
+
+    ctx = Context()
+    ctx.model, ctx.data = model, data
+    out = attention_entropy_diagnostic()(ctx)
+    assert out["mean"] == pytest.approx(math.log(3), abs=1e-6)

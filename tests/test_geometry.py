@@ -87,3 +87,65 @@ def test_bottleneck_rank_bounds():
     model = build_model(MLPConfig(width=8, bottleneck_rank=2, bias=False), data)  # a readout bias adds 1 to the rank
     logits = model(torch.cartesian_prod(torch.arange(5), torch.arange(5)))
     assert torch.linalg.matrix_rank(logits.detach()) <= 2
+
+
+# -- above d = 3, calibration, class centroids -----------------------------------------------------------------
+from grokbook.diagnostics.geometry import centroid_diagnostic, class_centroids, twonn_calibration  # noqa: E402
+from grokbook.models.planted import planted_mlp  # noqa: E402
+
+
+@pytest.mark.parametrize("dim", [6, 10])
+def test_gaussian_above_three_dimensions(dim):
+    """Enough points for the dimension: TwoNN within 10% of the truth (fit and MLE)."""
+    points = np.random.default_rng(dim).normal(size=(4000, dim))
+    assert twonn_dimension(points) == pytest.approx(dim, rel=0.1)
+    assert twonn_dimension(points, method="mle") == pytest.approx(dim, rel=0.1)
+
+
+def test_hypercube_slab_in_high_ambient_dimension():
+    """A uniform 5-D cube rotated into R^40 reads 5, whatever the ambient dimension."""
+    rng = np.random.default_rng(0)
+    rotation = np.linalg.qr(rng.normal(size=(40, 40)))[0]
+    cube = np.c_[rng.uniform(size=(3000, 5)), np.zeros((3000, 35))] @ rotation
+    assert twonn_dimension(cube) == pytest.approx(5.0, rel=0.1)
+
+
+def test_calibration_saturates_with_few_points():
+    """At N = 300 the estimate falls far below the truth in high dimension (Facco et al. 2017, Fig. 2)."""
+    readings = twonn_calibration([2, 10, 160], 300)
+    assert readings[0] == pytest.approx(2.0, rel=0.15)
+    assert readings[1] == pytest.approx(10.0, rel=0.25)
+    assert readings[2] < 0.5 * 160
+    assert np.all(np.diff(readings) > 0)
+    with pytest.raises(ValueError, match="dims"):
+        twonn_calibration([0], 100)
+    with pytest.raises(ValueError, match="n_points"):
+        twonn_calibration([2], 2)
+
+
+def test_class_centroids_by_hand_and_errors():
+    assert class_centroids([[0.0, 1.0], [2.0, 3.0], [5.0, 5.0]], [1, 1, 0], 2).tolist() == [[5.0, 5.0], [1.0, 2.0]]
+    with pytest.raises(ValueError, match="one per point"):
+        class_centroids([[0.0], [1.0]], [0], 2)
+    with pytest.raises(ValueError, match="lie in"):
+        class_centroids([[0.0], [1.0]], [0, 2], 2)
+    with pytest.raises(ValueError, match="empty"):
+        class_centroids([[0.0], [1.0]], [0, 0], 2)
+
+
+def test_planted_centroids_are_one_plus_cosine():
+    """Gromov's solution: averaged over the pairs with a + b = c, hidden unit j of frequency σ reads
+    A²(1 + cos(w c + φ₁ⱼ + φ₂ⱼ)) (the cross term's other half averages to 0): a ring per frequency."""
+    p, M = 13, 8
+    model = planted_mlp(p, [2], dtype=torch.float64)
+    data = ModularArithmetic(p=p, train_fraction=0.5).build(seed=0)
+
+    class Context:
+        pass
+
+    ctx = Context()
+    ctx.model, ctx.data = model, data
+    centroids = centroid_diagnostic("hidden")(ctx)
+    c, j = np.arange(p)[:, None], np.arange(M)[None]
+    expected = 1 + np.cos(2 * np.pi * 2 * c / p + 2 * np.pi * j / M + 4 * np.pi * j / M)
+    assert np.allclose(centroids, expected, atol=1e-5)

@@ -160,6 +160,85 @@ def twonn_diagnostic(activation: str = "hidden", inputs: str = "all", method: st
     return diagnostic
 
 
+def twonn_calibration(dims, n_points: int, seed: int = 0, method: str = "fit") -> np.ndarray:
+    """What TwoNN reads on isotropic Gaussian clouds of true dimension ``dims`` at sample size ``n_points``.
+
+    TwoNN saturates: with few points in many dimensions, neighbour ratios crowd towards 1 and the estimate
+    falls below the truth (Facco et al. 2017, arXiv 1803.06992, Fig. 2). A reading is only comparable with
+    the calibration curve at the same ``n_points``: a reading near the curve's top is the estimator's ceiling.
+
+    >>> twonn_calibration([2], 2000).round(0).tolist()
+    [2.0]
+    """
+    dims = [int(d) for d in np.atleast_1d(dims)]
+    if not dims or min(dims) < 1:
+        raise ValueError(f"dims must be positive integers, got {dims}")
+    if n_points < 3:
+        raise ValueError(f"n_points must be ≥ 3, got {n_points}")
+    rng = np.random.default_rng(seed)
+    return np.array([twonn_dimension(rng.standard_normal((n_points, d)), method=method) for d in dims])
+
+
+def gaussian_equivalent_dimension(readings, dims, calibration) -> np.ndarray:
+    """The true dimension of the Gaussian cloud that would give each TwoNN reading, read off the
+    calibration curve ``calibration = twonn_calibration(dims, N)`` at the same N (log-log interpolation;
+    readings beyond the curve's ends are clipped to them, so widen ``dims`` to cover them).
+
+    >>> gaussian_equivalent_dimension([10.0], [5, 20], [5.0, 10.0]).round(1).tolist()
+    [20.0]
+    """
+    dims, calibration = np.asarray(dims, dtype=float), np.asarray(calibration, dtype=float)
+    if dims.shape != calibration.shape or np.any(np.diff(calibration) <= 0):
+        raise ValueError("calibration must rise with dims (one reading per dimension)")
+    log = np.interp(np.log(np.asarray(readings, dtype=float)), np.log(calibration), np.log(dims))
+    return np.exp(log)
+
+
+def class_centroids(points, labels, n_classes: int) -> np.ndarray:
+    """The mean of ``points`` (shape ``(n, features)``) over each class ``c = 0 … n_classes − 1`` of
+    ``labels``: ``m_c = mean_{i: y_i = c} x_i``, shape ``(n_classes, features)``.
+
+    For ``a + b mod p`` with ``labels = a + b mod p`` this is the cloud in which ``Z_p`` itself should
+    appear: Gromov's solution (arXiv 2301.02679) gives hidden unit ``j`` the centroid ``1 + cos(w c + φⱼ)``,
+    a ring per frequency.
+
+    >>> class_centroids([[0.0], [2.0], [5.0]], [0, 0, 1], 2).tolist()
+    [[1.0], [5.0]]
+    """
+    points = _as_points(points)
+    labels = np.asarray(labels.detach().cpu() if isinstance(labels, torch.Tensor) else labels).astype(int)
+    if labels.shape != (len(points),):
+        raise ValueError(f"labels must have shape ({len(points)},), one per point, got {labels.shape}")
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must lie in 0…{n_classes - 1} (n_classes={n_classes})")
+    counts = np.bincount(labels, minlength=n_classes)
+    if (counts == 0).any():
+        raise ValueError(f"every class needs at least one point; empty: {np.flatnonzero(counts == 0).tolist()}")
+    sums = torch.zeros((n_classes, points.shape[1]), dtype=torch.float64)
+    sums.index_add_(0, torch.from_numpy(labels), torch.from_numpy(points))  # np.add.at is ~50× slower
+    return sums.numpy() / counts[:, None]
+
+
+def model_centroids(model: nn.Module, data: Dataset, activation: str = "hidden", inputs: str = "all"
+                    ) -> np.ndarray:
+    """``class_centroids`` of ``model``'s named ``activation`` on ``data``'s ``inputs``, one row per answer
+    (the labels of those inputs), shape ``(n_outputs, features)``."""
+    points = representation(model, data, activation, inputs)
+    labels = {"train": data.y_train, "test": data.y_test}.get(inputs)
+    labels = torch.cat([data.y_train, data.y_test]) if labels is None else labels
+    return class_centroids(points, labels, data.n_outputs)
+
+
+def centroid_diagnostic(activation: str = "hidden", inputs: str = "all"):
+    """A training diagnostic storing the class-centroid cloud (``model_centroids``) of ``activation`` over
+    ``inputs``, one row per answer class, at every logged step: shape ``(n_outputs, features)``."""
+    if inputs not in INPUTS:
+        raise ValueError(f"inputs must be one of {list(INPUTS)}, got {inputs!r}")
+
+    def diagnostic(context) -> np.ndarray:
+        return model_centroids(context.model, context.data, activation, inputs).astype(np.float32)
+
+    return diagnostic
 
 
 def representation_diagnostic(activation: str = "hidden", inputs: str = "all", max_points: int | None = 200,
@@ -199,5 +278,7 @@ def embedding_diagnostic(position: int = 0, n_tokens: int | None = None):
     return diagnostic
 
 
-__all__ = ["INPUTS", "METHODS", "embedding_diagnostic", "inputs_of", "representation",
-           "representation_diagnostic", "twonn_diagnostic", "twonn_dimension", "twonn_ratios"]
+__all__ = ["INPUTS", "METHODS", "centroid_diagnostic", "class_centroids", "embedding_diagnostic",
+           "gaussian_equivalent_dimension", "inputs_of", "model_centroids", "representation",
+           "representation_diagnostic", "twonn_calibration", "twonn_diagnostic", "twonn_dimension",
+           "twonn_ratios"]

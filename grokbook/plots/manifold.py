@@ -1,5 +1,6 @@
-"""Figures of chapter 6 (manifold discovery): quantities over training, persistence diagrams, Betti curves,
-point clouds in a frequency plane. They draw finished results and never train."""
+"""Figures of chapter 6 (manifold discovery): quantities over training, the TwoNN calibration curve, loop
+tests against their null, persistence diagrams, Betti curves, point clouds in a frequency plane. They draw
+finished results and never train."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -30,12 +31,53 @@ def plot_over_training(histories: History | Sequence[History], column: str, *, a
         line, = ax.plot(h["step"][mask], h[column][mask], color=color, label=labels[i] if labels else None)
         t_grok = phase_boundaries(h)["t_grok"]
         if t_grok is not None and len(histories) > 1:
-            ax.plot([t_grok], [h[column][list(h["step"]).index(t_grok)]], "o", color=line.get_color(), ms=5)
+            ax.plot([t_grok], [h.at(column, t_grok)], "o", color=line.get_color(), ms=5)
     ax.set_xscale("log")
     ax.set_xlabel("optimisation step")
     ax.set_ylabel(ylabel or column)
     if labels or (phases and len(histories) == 1):
         ax.legend(fontsize=7)
+    return ax
+
+
+def plot_calibration(dims: Sequence[int], readings: Sequence[float], n_points: int, *, ax: Axes | None = None,
+                     observed: Sequence[float] | None = None) -> Axes:
+    """TwoNN's reading on Gaussian clouds of known dimension against that dimension (the calibration curve at
+    ``n_points``), the identity line, and the range of ``observed`` readings as a shaded band."""
+    ax = ax if ax is not None else plt.figure(figsize=(4.5, 3.6)).gca()
+    dims, readings = np.asarray(dims, dtype=float), np.asarray(readings, dtype=float)
+    if dims.shape != readings.shape or dims.ndim != 1:
+        raise ValueError(f"dims and readings must be 1-D and of equal length, got {dims.shape} and {readings.shape}")
+    ax.plot(dims, dims, color="k", ls=":", lw=1, label="reading = true dimension")
+    ax.plot(dims, readings, "o-", color=TEST_COLOR, label=f"Gaussian clouds, N = {n_points}")
+    if observed is not None and len(observed):
+        ax.axhspan(float(np.min(observed)), float(np.max(observed)), color=TRAIN_COLOR, alpha=0.25,
+                   label="hidden layer, over training")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("true dimension of the cloud")
+    ax.set_ylabel("TwoNN reading (dimension)")
+    ax.set_title(f"TwoNN saturates: calibration at N = {n_points}", fontsize=9)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_loop_ratios(ratios: Sequence[float], labels: Sequence[str], *, margin: float, ax: Axes | None = None,
+                     title: str | None = None) -> Axes:
+    """The longest loop of each cloud divided by the longest loop of its null clouds (bars), with the
+    ``margin`` a loop must beat (``significant_loops``): bars above the dashed line are loops."""
+    ax = ax if ax is not None else plt.figure(figsize=(6, 3.4)).gca()
+    ratios = np.asarray(ratios, dtype=float)
+    if len(ratios) != len(labels):
+        raise ValueError(f"ratios and labels must have equal length, got {len(ratios)} and {len(labels)}")
+    colors = [BETTI_COLORS[1] if r > margin else "0.6" for r in ratios]
+    ax.bar(np.arange(len(ratios)), ratios, color=colors)
+    ax.axhline(margin, color="k", ls="--", lw=1, label=f"a loop: > {margin:g} × the null's longest")
+    ax.set_xticks(np.arange(len(ratios)), labels, rotation=60, ha="right", fontsize=7)
+    ax.set_ylabel("longest H₁ bar / null's longest")
+    ax.legend(fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
     return ax
 
 
@@ -122,5 +164,5 @@ def plot_dimension_panel(history: History, fig: Figure) -> Figure:
     return fig
 
 
-__all__ = ["plot_betti_curves", "plot_dimension_panel", "plot_over_training", "plot_persistence_diagram",
-           "plot_plane"]
+__all__ = ["plot_betti_curves", "plot_calibration", "plot_dimension_panel", "plot_loop_ratios",
+           "plot_over_training", "plot_persistence_diagram", "plot_plane"]
