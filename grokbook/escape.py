@@ -359,9 +359,13 @@ def sgd_escape_exponents(alpha: float) -> dict[str, float]:
     steps, so ``steps ∝ B^{α−1} η^{−α}``. (Kramers with temperature ``∝ η/B`` instead gives
     ``steps ∝ η^{−1} exp(cB/η)``: exponential in B.)
 
+    ``alpha`` NaN (a tail index that could not be measured, e.g. a run cut short) gives NaN exponents.
+
     >>> sgd_escape_exponents(1.5)
     {'batch': 0.5, 'lr': -1.5}
     """
+    if isinstance(alpha, (float, np.floating)) and math.isnan(alpha):
+        return {"batch": float("nan"), "lr": float("nan")}
     alpha = check_alpha(alpha)
     return {"batch": alpha - 1.0, "lr": -alpha}
 

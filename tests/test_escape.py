@@ -238,6 +238,7 @@ def test_sgd_escape_exponents_and_pool_groups():
     assert sgd_escape_exponents(1.2) == pytest.approx({"batch": 0.2, "lr": -1.2})
     with pytest.raises(ValueError, match="alpha"):
         sgd_escape_exponents(2.5)
+    assert all(math.isnan(v) for v in sgd_escape_exponents(float("nan")).values())
     x, y = pool_groups({1: [2.0, 3.0], 4: [5.0]})
     assert x.tolist() == [1.0, 1.0, 4.0] and y.tolist() == [2.0, 3.0, 5.0]
 
