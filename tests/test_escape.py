@@ -257,7 +257,8 @@ def test_new_plots_draw():
     from grokbook.plots.escape import plot_dwell_cdfs, plot_noise_sweeps, plot_row_tail_indices, plot_toy
 
     ax = plot_dwell_cdfs({"runs": np.array([1.0, 2.0, np.inf]), "toy": np.array([0.5, 3.0])})
-    assert ax.get_xlabel() and len(ax.get_lines()) == 1  # the memoryless reference (steps are lines too)
+    assert ax.get_xlabel() and len(ax.get_lines()) == 3  # two samples and the memoryless reference
+    assert len(plot_dwell_cdfs({"never": np.array([np.nan, np.nan])}).get_lines()) == 1
     sweep = (np.array([1.0, 2.0]), np.array([0.1, 0.2]))
     axes = plot_noise_sweeps([1.0, 2.0], sweep, [0.1, 0.2], sweep, 1.5)
     assert axes[1].get_xscale() == "log"

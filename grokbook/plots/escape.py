@@ -110,12 +110,14 @@ def plot_scaling_fits(x: np.ndarray, samples: np.ndarray, fits: dict[str, dict[s
 
 def plot_dwell_cdfs(samples: dict[str, np.ndarray], ax: Axes | None = None) -> Axes:
     """Empirical distribution of waiting times in units of their mean, ``P(τ/⟨τ⟩ ≤ x)``, one curve per
-    sample (``inf`` = censored, dropped), against the memoryless law ``1 − e^{−x}`` (dotted). A
+    sample (``inf``/NaN = censored or never, dropped; an empty sample draws nothing), against the memoryless law ``1 − e^{−x}`` (dotted). A
     noise-activated escape follows the dotted curve; a deterministic drift is a step at x = 1."""
     ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
     top = 1.0
     for label, t in samples.items():
         t = np.sort(np.asarray(t, dtype=float)[np.isfinite(t)])
+        if len(t) == 0:  # nothing reached the boundary (e.g. a budget-cut run): no curve
+            continue
         x = t / t.mean()
         ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{label} (n = {len(x)})")
         top = max(top, float(x.max()))
