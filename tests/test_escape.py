@@ -264,4 +264,10 @@ def test_new_plots_draw():
     assert axes[1].get_xscale() == "log"
     plot_row_tail_indices({32: (np.array([1.2, 1.4, np.nan]), np.array([1.8, 1.9]))})
     plot_toy(simulate_toy(1.5, 0.3, n_particles=10, max_time=5.0), plt.figure())
+    from grokbook.plots.escape import plot_scaling_fits
+    empty = plot_scaling_fits([1.0, 2.0, 4.0], [[np.nan], [np.nan, np.nan], [np.nan]],  # ragged, no data
+                              compare_scaling_laws([1.0, 2, 4], [np.nan] * 3, strict=False), xlabel="B",
+                              ylabel="steps")
+    assert empty.get_yscale() == "linear"
+    empty.figure.canvas.draw()
     plt.close("all")

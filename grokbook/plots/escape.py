@@ -100,8 +100,9 @@ def plot_scaling_fits(x: np.ndarray, samples: np.ndarray, fits: dict[str, dict[s
     law = {"exponential": lambda f: f["A"] * np.exp(f["b"] * grid), "power": lambda f: f["A"] * grid ** f["b"]}
     for name, style in (("exponential", "--"), ("power", "-")):
         ax.plot(grid, law[name](fits[name]), style, label=f"{name} fit (R² = {fits[name]['r2']:.2f})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    if any(np.isfinite(row).any() for row in samples):  # log axes need data (not so in a cut run)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
