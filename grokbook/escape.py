@@ -12,9 +12,15 @@ standard symmetric α-stable Lévy process, ``E exp(i u L^α_t) = exp(−t |u|^�
 from __future__ import annotations
 
 import math
+from typing import Sequence
 
 import numpy as np
 from tqdm.auto import tqdm
+
+__all__ = ["NOISES", "check_alpha", "coefficient_of_variation", "compare_scaling_laws", "double_well",
+           "double_well_force", "exit_time_sweep", "gaussian_exit_time", "group_cvs", "kramers_time",
+           "levy_constant", "levy_exit_time", "mean_exit_time", "pool_groups", "sgd_escape_exponents", "simulate_exit_times",
+           "simulate_paths", "simulate_toy", "stable_noise"]
 
 NOISES = ("gaussian", "levy")
 
@@ -240,11 +246,12 @@ def levy_exit_time(alpha: float, scale: float, distance_left: float, distance_ri
     return alpha * scale ** (-alpha) / (c * rate)
 
 
-def compare_scaling_laws(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, float]]:
+def compare_scaling_laws(x: np.ndarray, y: np.ndarray, *, strict: bool = True) -> dict[str, dict[str, float]]:
     """Fit ``y = A e^{b x}`` (Kramers-like: exponential) and ``y = A x^b`` (Lévy-like: power law) by
     least squares on ``ln y``; return per law ``{"b", "A", "r2", "rmse"}`` (R² and RMS residual of
     ``ln y``), the test the seed proposes for steps-to-grok against batch size. Both laws have two
-    parameters, so their R² compare directly. Non-finite ``y`` (never grokked) are dropped.
+    parameters, so their R² compare directly. Non-finite ``y`` (never grokked) are dropped; with
+    ``strict=False`` too few points give NaN fits instead of an error (a budget-cut smoke run).
 
     >>> fits = compare_scaling_laws(np.array([1.0, 2, 4, 8]), np.array([3.0, 6, 12, 24]))
     >>> round(fits["power"]["b"], 3), round(fits["power"]["r2"], 3)
@@ -257,6 +264,8 @@ def compare_scaling_laws(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, fl
     x, y = x[keep], y[keep]
     if np.any(y <= 0) or np.any(x <= 0):
         raise ValueError("x and y must be > 0 (both laws are fitted on logarithms)")
+    if len(np.unique(x)) < 3 and not strict:
+        return {law: dict.fromkeys(("b", "A", "r2", "rmse"), float("nan")) for law in ("exponential", "power")}
     if len(np.unique(x)) < 3:
         raise ValueError("x: need at least 3 distinct values with finite y to compare two-parameter laws, "
                          f"got {len(np.unique(x))}")
@@ -268,3 +277,106 @@ def compare_scaling_laws(x: np.ndarray, y: np.ndarray) -> dict[str, dict[str, fl
         r2 = float(1 - residual @ residual / total) if total > 0 else 1.0
         out[law] = {"b": float(b), "A": float(np.exp(a)), "r2": r2, "rmse": float(np.sqrt(np.mean(residual**2)))}
     return out
+
+
+# ---------------------------------------------------------------------------------------------- sweeps
+def exit_time_sweep(noise: str, settings: Sequence[dict], *, alpha: float = 1.5, n_particles: int = 300,
+                    horizon: float = 2.5, seed: int = 0) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """Mean exit time ± standard error for each well in ``settings`` (dicts of ``height``, ``width``,
+    ``scale``), each simulated for ``horizon`` × the law's prediction (``gaussian_exit_time`` or the
+    one-sided ``levy_exit_time``), so the censored mean of ``mean_exit_time`` stays accurate.
+
+    Returns ``(means, standard_errors, times)``, ``times`` one array of exit times per setting.
+    """
+    if noise not in NOISES:
+        raise ValueError(f"noise must be one of {list(NOISES)}, got {noise!r}")
+    _check_positive(horizon=horizon)
+    means, errors, samples = [], [], []
+    for s in settings:
+        h, w, scale = s["height"], s["width"], s["scale"]
+        law = (gaussian_exit_time(h, w, scale) if noise == "gaussian"
+               else levy_exit_time(alpha, scale, math.inf, w))
+        times = simulate_exit_times(noise, height=h, width=w, scale=scale, alpha=alpha,
+                                    n_particles=n_particles, max_time=horizon * law, seed=seed)
+        mean, se = mean_exit_time(times)
+        means.append(mean), errors.append(se), samples.append(times)
+    return np.array(means), np.array(errors), samples
+
+
+def simulate_toy(alpha: float, noise_scale: float, height: float = 1.0, width: float = 1.0, *,
+                 sigma: float = 1.0, n_particles: int = 200, max_time: float = 200.0, seed: int = 0) -> dict:
+    """One look at the double well for the chapter's panel: a path and ``n_particles`` exit times.
+
+    ``alpha = 2`` means Gaussian noise of strength ``sigma``; ``alpha < 2`` α-stable noise of scale
+    ``noise_scale``. Returns ``{"noise", "path", "times", "dt", "height", "width"}``.
+    """
+    noise = "gaussian" if check_alpha(alpha) == 2.0 else "levy"
+    scale = sigma if noise == "gaussian" else noise_scale
+    kwargs = {"height": height, "width": width, "scale": scale, "alpha": alpha, "seed": seed}
+    path = simulate_paths(noise, dt=0.01, n_steps=3000, **kwargs)[:, 0]
+    times = simulate_exit_times(noise, n_particles=n_particles, max_time=max_time, **kwargs)
+    return {"noise": noise, "path": path, "times": times, "dt": 0.01, "height": height, "width": width}
+
+
+# ---------------------------------------------------------------------------------------------- dwell times
+def coefficient_of_variation(times: np.ndarray) -> float:
+    """``CV = s / m`` (sample standard deviation with ``ddof = 1`` over the mean) of waiting times.
+
+    The test that separates an escape from a drift: a noise-activated exit over a barrier (Kramers or
+    Lévy) is memoryless, its waiting time ≈ exponential, whose CV is 1; a deterministic drift
+    reaches the edge at nearly the same time in every run, CV ≪ 1. Non-finite times (NaN: the run
+    never left; ``inf``: censored) are dropped, and NaN is returned when fewer than 2 remain.
+
+    >>> round(coefficient_of_variation(np.array([1.0, 2.0, 3.0])), 3)
+    0.5
+    """
+    t = np.asarray(times, dtype=float).ravel()
+    t = t[np.isfinite(t)]
+    if np.any(t <= 0):
+        raise ValueError(f"times must be waiting times > 0, got {t[t <= 0].tolist()[:10]}")
+    return float(t.std(ddof=1) / t.mean()) if len(t) >= 2 else float("nan")
+
+
+def group_cvs(times: np.ndarray, size: int) -> np.ndarray:
+    """CVs of consecutive disjoint groups of ``size`` finite exit times (``inf`` = censored, dropped):
+    the spread a memoryless escape shows at the sample size of a seed ensemble of ``size`` runs."""
+    t = np.asarray(times, dtype=float).ravel()
+    t = t[np.isfinite(t)]
+    if not (isinstance(size, (int, np.integer)) and size >= 2 and len(t) >= size):
+        raise ValueError(f"size must be an integer in 2…{len(t)} (the finite times), got {size!r}")
+    groups = t[: len(t) // size * size].reshape(-1, size)
+    return groups.std(axis=1, ddof=1) / groups.mean(axis=1)
+
+
+# ---------------------------------------------------------------------------------------------- SGD laws
+def sgd_escape_exponents(alpha: float) -> dict[str, float]:
+    """Exponents of the Lévy prediction for the escape time of SGD, in steps: ``t ∝ B^{α−1} η^{−α}``.
+
+    Şimşekli, Sagun & Gürbüzbalaban 2019 (arXiv 1901.06053) write SGD with step η and batch B as the
+    Euler scheme of ``dθ = −∇L dt + ε dL^α`` with ``ε = (η/B)^{(α−1)/α}`` (a batch mean of B α-stable
+    terms is ``B^{1/α−1}`` times one). The mean exit time in continuous time is ``∝ ε^{−α}``
+    (Imkeller & Pavlyukevich 2006, arXiv math/0409246), i.e. ``(B/η)^{α−1}``; a time t takes ``t/η``
+    steps, so ``steps ∝ B^{α−1} η^{−α}``. (Kramers with temperature ``∝ η/B`` instead gives
+    ``steps ∝ η^{−1} exp(cB/η)``: exponential in B.)
+
+    ``alpha`` NaN (a tail index that could not be measured, e.g. a run cut short) gives NaN exponents.
+
+    >>> sgd_escape_exponents(1.5)
+    {'batch': 0.5, 'lr': -1.5}
+    """
+    if isinstance(alpha, (float, np.floating)) and math.isnan(alpha):
+        return {"batch": float("nan"), "lr": float("nan")}
+    alpha = check_alpha(alpha)
+    return {"batch": alpha - 1.0, "lr": -alpha}
+
+
+def pool_groups(groups: dict) -> tuple[np.ndarray, np.ndarray]:
+    """``{x: [y₁, y₂, …]}`` (e.g. batch size → dwell time of each seed) as two flat arrays ``(x, y)``
+    with one entry per run, the input ``compare_scaling_laws`` fits.
+
+    >>> pool_groups({32: [1.0, 2.0], 64: [3.0]})
+    (array([32., 32., 64.]), array([1., 2., 3.]))
+    """
+    x = [float(key) for key, values in groups.items() for _ in values]
+    y = [float(v) for values in groups.values() for v in values]
+    return np.array(x), np.array(y)

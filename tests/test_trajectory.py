@@ -3,7 +3,9 @@ import numpy as np
 import pytest
 
 from grokbook import MLPConfig, ModularArithmetic, TrainConfig, train
-from grokbook.diagnostics.trajectory import (DistanceFromMemorization, displacement_bound, flat_parameters,
+from grokbook.history import History
+from grokbook.diagnostics.trajectory import (DistanceFromMemorization, displacement_bound, escape_times, flat_parameters,
+                                             jump_statistics, mean_between, relative_distance,
                                              largest_steps_share, share_curve, steps_to_cover, straightness)
 from grokbook.escape import stable_noise
 
@@ -71,3 +73,45 @@ def test_distance_from_memorization_is_nan_until_memorized_then_matches_the_weig
     expected = float((snapshots[last] - snapshots[t_mem]).double().norm())
     assert h["distance"][-1] == pytest.approx(expected, rel=1e-6)
     assert np.all(h["distance"][after][1:] > 0)
+
+
+def _history(steps, train_acc, test_acc, **columns):
+    return History({"step": np.asarray(steps), "train_acc": np.asarray(train_acc, float),
+                    "test_acc": np.asarray(test_acc, float), **{k: np.asarray(v, float) for k, v in columns.items()}})
+
+
+def test_escape_times_interpolates_the_three_boundaries():
+    h = _history([0, 100, 200, 300, 400], [0.0, 0.5, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.5, 1.0])
+    t = escape_times(h)
+    assert t["t_mem"] == pytest.approx(100 + 100 * 0.49 / 0.5)
+    assert t["t_rise"] == pytest.approx(220.0) and t["t_grok"] == pytest.approx(390.0)
+    assert t["dwell"] == pytest.approx(t["t_rise"] - t["t_mem"])
+    assert t["plateau"] == pytest.approx(t["t_grok"] - t["t_mem"])
+    never = escape_times(_history([0, 10], [0.0, 1.0], [0.0, 0.05]))
+    assert np.isnan(never["t_rise"]) and np.isnan(never["dwell"]) and np.isnan(never["t_grok"])
+    with pytest.raises(ValueError, match="rise_level"):
+        escape_times(h, rise_level=0.99)
+
+
+def test_relative_distance_and_mean_between():
+    h = _history([0, 10, 20], [1.0] * 3, [0.0] * 3, weight_norm=[4.0, 5.0, 6.0], distance=[0.0, 1.0, 2.0],
+                 alpha=[1.5, np.nan, 1.9])
+    assert relative_distance(h, 0, 20) == pytest.approx(0.5)
+    assert np.isnan(relative_distance(h, np.nan, 20))
+    assert mean_between(h, "alpha", 0, 20) == pytest.approx(1.7)
+    assert np.isnan(mean_between(h, "alpha", 5, 15)) and np.isnan(mean_between(h, "alpha", np.nan, 5))
+    with pytest.raises(ValueError, match="distance"):
+        relative_distance(_history([0], [1.0], [0.0], weight_norm=[1.0]), 0, 0)
+
+
+def test_jump_statistics_sees_a_planted_jump_and_not_a_drift():
+    steps = np.arange(0, 101, 10)
+    h = _history(steps, [1.0] * 11, [0.0] * 11, distance=steps * 0.0 + 50.0)
+    h.per_step["update_norm"] = np.full(100, 0.1)
+    drift = jump_statistics(h, 0, 100)
+    assert drift["max_over_mean"] == pytest.approx(1.0) and drift["half_path_fraction"] == pytest.approx(0.5)
+    assert drift["bound_k"] == pytest.approx(10 * 0.1 / 50.0)
+    h.per_step["update_norm"][40] = 45.0
+    jump = jump_statistics(h, 0, 100)
+    assert jump["bound_k"] > 0.9 and jump["half_path_fraction"] == pytest.approx(0.01)
+    assert all(np.isnan(v) for v in jump_statistics(h, np.nan, 100).values())

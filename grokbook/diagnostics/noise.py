@@ -14,6 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
+__all__ = ["MIN_SAMPLES", "gaussian_surrogate", "gradient_noise", "tail_index", "tail_index_by_parameter",
+           "tail_index_by_row", "tail_index_diagnostic"]
+
 MIN_SAMPLES = 100
 
 
@@ -137,3 +140,42 @@ def tail_index_diagnostic(batch_size: int | None = None, n_batches: int = 4, see
         return tail_index(noise)
 
     return alpha
+
+
+def _split(noise: np.ndarray | torch.Tensor, model: nn.Module) -> dict[str, np.ndarray]:
+    """Columns of ``noise`` (``(n_batches, n_params)``, parameter order of ``gradient_noise``) per
+    trainable parameter, reshaped to ``(n_batches, *parameter.shape)``."""
+    x = noise.detach().cpu().double().numpy() if isinstance(noise, torch.Tensor) else np.asarray(noise, float)
+    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    total = sum(p.numel() for _, p in named)
+    if x.ndim != 2 or x.shape[1] != total:
+        raise ValueError(f"noise must have shape (n_batches, {total}) for this model, got {x.shape}")
+    out, start = {}, 0
+    for name, p in named:
+        out[name] = x[:, start: start + p.numel()].reshape((len(x),) + tuple(p.shape))
+        start += p.numel()
+    return out
+
+
+def tail_index_by_parameter(noise: np.ndarray | torch.Tensor, model: nn.Module) -> dict[str, float]:
+    """``tail_index`` of the gradient noise of each parameter tensor separately (name → α̂).
+
+    Pooling every coordinate of the network mixes layers whose noise has very different scales and
+    shapes; Şimşekli et al. 2019 (arXiv 1901.06053, §4) also report α̂ layer by layer.
+    """
+    return {name: tail_index(x) for name, x in _split(noise, model).items()}
+
+
+def tail_index_by_row(noise: np.ndarray | torch.Tensor, model: nn.Module, name: str) -> np.ndarray:
+    """``tail_index`` of the noise of each row of parameter ``name`` (all axes but the last flattened into
+    rows): for a token table ``(positions, n_tokens, width)`` one α̂ per token embedding, NaN where a row
+    has fewer than ``MIN_SAMPLES`` non-zero noise values. A minibatch that misses token j gives row j
+    the noise ``−∇L`` (its full gradient, sign flipped), one that contains it a batch gradient: a row's
+    noise mixes the two, so α̂ per row asks where the heavy tails live.
+    """
+    parts = _split(noise, model)
+    if name not in parts:
+        raise ValueError(f"no trainable parameter called {name!r}; parameters are {list(parts)}")
+    x = parts[name]
+    rows = np.moveaxis(x.reshape(len(x), -1, x.shape[-1]), 1, 0).reshape(-1, len(x) * x.shape[-1])
+    return np.array([tail_index(r) if np.count_nonzero(r) >= MIN_SAMPLES else np.nan for r in rows])

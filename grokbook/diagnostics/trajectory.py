@@ -11,6 +11,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
+
+__all__ = ["DistanceFromMemorization", "RISE_LEVEL", "displacement_bound", "escape_times", "flat_parameters",
+           "jump_statistics", "largest_steps_share", "mean_between", "relative_distance", "share_curve", "steps_to_cover", "straightness"]
+
+RISE_LEVEL = 0.1
+
 
 def _check_steps(step_sizes: np.ndarray) -> np.ndarray:
     s = np.asarray(step_sizes, dtype=float)
@@ -106,3 +113,77 @@ class DistanceFromMemorization:
                 return float("nan")
             self.anchors[key] = theta.clone()
         return float((theta - self.anchors[key]).double().norm())
+
+
+def escape_times(history: History, rise_level: float = RISE_LEVEL) -> dict[str, float]:
+    """The phase boundaries of one run, interpolated between logged steps, and the two waiting times an
+    escape picture reads from them:
+
+    ``t_mem`` (train accuracy ≥ 0.99), ``t_rise`` (test accuracy ≥ ``rise_level``: the run leaves the
+    memorizing basin), ``t_grok`` (test accuracy ≥ 0.95); ``dwell = t_rise − t_mem`` (the time spent
+    in the basin, the escape time of Kramers' and Imkeller & Pavlyukevich's laws) and
+    ``plateau = t_grok − t_mem``. NaN where a boundary is never reached. Power et al. 2022
+    (arXiv 2201.02177) time memorization at 99% train accuracy; 95% test accuracy follows Lee et al.
+    2024 (arXiv 2405.20233).
+
+    >>> h = History({"step": np.array([0, 10, 20, 30]), "train_acc": np.array([0.0, 1.0, 1.0, 1.0]),
+    ...              "test_acc": np.array([0.0, 0.0, 0.1, 1.0])})
+    >>> {k: round(v, 1) for k, v in escape_times(h).items()}
+    {'t_mem': 9.9, 't_rise': 20.0, 't_grok': 29.4, 'dwell': 10.1, 'plateau': 19.5}
+    """
+    if not 0 < rise_level < GROK_THRESHOLD:
+        raise ValueError(f"rise_level must lie in (0, {GROK_THRESHOLD}) (below the grokking level), got {rise_level!r}")
+    read = lambda column, level: history.first_step(column, level, interpolate=True)
+    t = {"t_mem": read("train_acc", MEMORIZE_THRESHOLD), "t_rise": read("test_acc", rise_level),
+         "t_grok": read("test_acc", GROK_THRESHOLD)}
+    t = {k: np.nan if v is None else float(v) for k, v in t.items()}
+    return {**t, "dwell": t["t_rise"] - t["t_mem"], "plateau": t["t_grok"] - t["t_mem"]}
+
+
+def relative_distance(history: History, start: float, stop: float) -> float:
+    """``‖θ(stop) − θ(start)‖ / ‖θ(start)‖``: the distance logged by ``DistanceFromMemorization`` (column
+    ``distance``, anchored at t_mem) in units of the weight norm where it starts.
+
+    Weight decay shrinks every weight, so the raw distance between the memorizing and the generalizing
+    solution shrinks with it almost by construction; in units of the norm it measures how far the
+    solution moves relative to its own size.
+    """
+    if "distance" not in history:
+        raise ValueError("history has no 'distance' column: train with DistanceFromMemorization()")
+    if not (np.isfinite(start) and np.isfinite(stop)):
+        return float("nan")  # a phase that was never reached
+    norm = history.at("weight_norm", start)
+    return float(history.at("distance", stop) / norm)
+
+
+def mean_between(history: History, column: str, start: float, stop: float) -> float:
+    """Mean of the finite logged values of ``column`` with ``start ≤ step ≤ stop`` (e.g. α̂ on the
+    plateau between t_mem and t_rise); NaN when the window is undefined or holds no finite value."""
+    if not (np.isfinite(start) and np.isfinite(stop)):
+        return float("nan")
+    values = np.asarray(history.window(column, start, stop), dtype=float)
+    values = values[np.isfinite(values)]
+    return float(values.mean()) if len(values) else float("nan")
+
+
+def jump_statistics(history: History, start: float, stop: float, k: int = 10) -> dict[str, float]:
+    """Is the move between steps ``start`` and ``stop`` one big jump? From the per-step lengths
+    ``s_t = ‖θ_{t+1} − θ_t‖`` (``record_update_norm=True``) and the logged ``distance`` at ``stop``
+    (``DistanceFromMemorization``, anchored at t_mem, so ``start`` should be t_mem):
+
+    ``max_over_mean`` (largest step / mean step), ``top1_share`` and ``topk_share`` of the path length,
+    ``half_path_fraction`` (the share of the steps needed to cover half the path: ≈ ½ for equal steps,
+    → 0 for a jump), ``bound_k`` (``displacement_bound`` of the ``k`` largest steps: < ½ rules out that
+    they made most of the net move) and ``straightness``. All NaN when the window is undefined.
+    """
+    keys = ("steps", "max_over_mean", "top1_share", "topk_share", "half_path_fraction", "bound_k", "straightness")
+    if not (np.isfinite(start) and np.isfinite(stop)) or "update_norm" not in history.per_step:
+        return dict.fromkeys(keys, float("nan"))
+    s = history.per_step["update_norm"][int(start): int(stop)]
+    if len(s) < k:
+        return dict.fromkeys(keys, float("nan"))
+    distance = float(history.at("distance", stop))
+    return {"steps": float(len(s)), "max_over_mean": float(s.max() / s.mean()),
+            "top1_share": largest_steps_share(s, 1), "topk_share": largest_steps_share(s, k),
+            "half_path_fraction": steps_to_cover(s, 0.5) / len(s), "bound_k": displacement_bound(s, distance, k),
+            "straightness": straightness(s, distance)}

@@ -7,7 +7,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-from grokbook.escape import double_well
+from grokbook.escape import double_well, gaussian_exit_time, levy_exit_time, mean_exit_time
+
+__all__ = ["NOISE_COLORS", "plot_dwell_cdfs", "plot_exit_sweep", "plot_noise_sweeps", "plot_potential_and_paths", "plot_row_tail_indices",
+           "plot_scaling_fits", "plot_share_curves", "plot_toy"]
 
 NOISE_COLORS = {"gaussian": "#1f77b4", "levy": "#d62728"}
 
@@ -85,10 +88,10 @@ def plot_share_curves(step_sizes: dict[str, np.ndarray], ax: Axes | None = None)
 
 def plot_scaling_fits(x: np.ndarray, samples: np.ndarray, fits: dict[str, dict[str, float]], *, xlabel: str,
                       ylabel: str, ax: Axes | None = None) -> Axes:
-    """Samples (one row per ``x``; NaN = never) with their mean, and the exponential and power-law fits
-    of ``compare_scaling_laws`` with their R²; log-log axes."""
+    """Samples (one row per ``x``, rows may differ in length; NaN = never) with their mean, and the
+    exponential and power-law fits of ``compare_scaling_laws`` with their R²; log-log axes."""
     ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
-    x, samples = np.asarray(x, dtype=float), np.asarray(samples, dtype=float)
+    x, samples = np.asarray(x, dtype=float), [np.asarray(row, dtype=float) for row in samples]
     for xi, row in zip(x, samples):
         ok = np.isfinite(row)
         ax.scatter(np.full(ok.sum(), xi), row[ok], s=14, color="gray", alpha=0.7, zorder=3)
@@ -97,9 +100,79 @@ def plot_scaling_fits(x: np.ndarray, samples: np.ndarray, fits: dict[str, dict[s
     law = {"exponential": lambda f: f["A"] * np.exp(f["b"] * grid), "power": lambda f: f["A"] * grid ** f["b"]}
     for name, style in (("exponential", "--"), ("power", "-")):
         ax.plot(grid, law[name](fits[name]), style, label=f"{name} fit (R² = {fits[name]['r2']:.2f})")
-    ax.set_xscale("log")
-    ax.set_yscale("log")
+    if any(np.isfinite(row).any() for row in samples):  # log axes need data (not so in a cut run)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_dwell_cdfs(samples: dict[str, np.ndarray], ax: Axes | None = None) -> Axes:
+    """Empirical distribution of waiting times in units of their mean, ``P(τ/⟨τ⟩ ≤ x)``, one curve per
+    sample (``inf``/NaN = censored or never, dropped; an empty sample draws nothing), against the memoryless law ``1 − e^{−x}`` (dotted). A
+    noise-activated escape follows the dotted curve; a deterministic drift is a step at x = 1."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
+    top = 1.0
+    for label, t in samples.items():
+        t = np.sort(np.asarray(t, dtype=float)[np.isfinite(t)])
+        if len(t) == 0:  # nothing reached the boundary (e.g. a budget-cut run): no curve
+            continue
+        x = t / t.mean()
+        ax.step(x, np.arange(1, len(x) + 1) / len(x), where="post", label=f"{label} (n = {len(x)})")
+        top = max(top, float(x.max()))
+    grid = np.linspace(0, top, 200)
+    ax.plot(grid, 1 - np.exp(-grid), "k:", lw=1, label="memoryless: 1 − e^(−x)")
+    ax.set_xlabel("waiting time / its mean")
+    ax.set_ylabel("cumulative share of runs")
+    ax.legend(fontsize=7)
+    return ax
+
+
+def plot_toy(result: dict, fig) -> None:
+    """The chapter's panel: the well, one path, and the histogram of exit times of ``simulate_toy``."""
+    axes = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 2, 1.3]})
+    plot_potential_and_paths(result["height"], result["width"], {result["noise"]: result["path"]},
+                             dt=result["dt"], axes=axes[:2])
+    times = result["times"]
+    axes[2].hist(times[np.isfinite(times)], bins=30, color="gray")
+    axes[2].set_xlabel("exit time τ (time units)")
+    axes[2].set_ylabel("particles")
+    axes[2].set_title(f"mean exit time {mean_exit_time(times)[0]:.1f}", fontsize=9)
+    fig.tight_layout()
+
+
+def plot_noise_sweeps(inverse_variances: np.ndarray, gaussian: tuple, scales: np.ndarray, levy: tuple,
+                      alpha: float, *, height: float = 1.0, width: float = 1.0,
+                      axes: Sequence[Axes] | None = None) -> Sequence[Axes]:
+    """The toy's noise-strength sweeps with their laws: Gaussian mean exit time against ``1/σ²`` (log y:
+    Kramers is a straight line) and Lévy against ε (log-log: Imkeller–Pavlyukevich is a line of slope
+    −α). ``gaussian`` and ``levy`` are ``exit_time_sweep`` results (means, standard errors, …)."""
+    if axes is None:
+        axes = plt.figure(figsize=(11, 3.8)).subplots(1, 2)
+    ax_g, ax_l = axes
+    inverse_variances, scales = np.asarray(inverse_variances, float), np.asarray(scales, float)
+    plot_exit_sweep(inverse_variances, {"gaussian": gaussian[:2]},
+                    {"gaussian": [gaussian_exit_time(height, width, v ** -0.5) for v in inverse_variances]},
+                    xlabel=f"1/σ² (h = {height:g})", ax=ax_g, title="Gaussian: exponential in 1/σ²")
+    plot_exit_sweep(scales, {"levy": levy[:2]},
+                    {"levy": [levy_exit_time(alpha, e, np.inf, width) for e in scales]},
+                    xlabel=f"noise scale ε (h = {height:g})", ax=ax_l, title=f"Lévy: ∝ ε^(−α), α = {alpha:g}")
+    ax_l.set_xscale("log")
+    return axes
+
+
+def plot_row_tail_indices(rows: dict, ax: Axes | None = None) -> Axes:
+    """Histograms of per-row tail indices, one per label: ``rows[label] = (α̂ per row, α̂ per row of
+    the Gaussian surrogate)``; the surrogate's median as a dashed line of the same colour."""
+    ax = ax if ax is not None else plt.figure(figsize=(6.5, 3.8)).gca()
+    for label, (real, fake) in rows.items():
+        real = np.asarray(real, float)
+        patches = ax.hist(real[np.isfinite(real)], bins=20, alpha=0.6, label=f"embedding rows, B = {label}")[2]
+        ax.axvline(np.nanmedian(fake), ls="--", lw=1, color=patches[0].get_facecolor()[:3])
+    ax.set_xlabel("tail index α̂ of one row's gradient noise")
+    ax.set_ylabel("rows")
+    ax.set_title("α̂ per embedding row (dashed: Gaussian surrogate's median)", fontsize=9)
     ax.legend(fontsize=7)
     return ax
