@@ -60,7 +60,7 @@ def _two_nearest(points: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.
         d2 = squared[start:start + chunk, None] - 2 * block @ x.T + squared[None]
         d2[rows, rows + start] = float("inf")
         candidates = torch.topk(d2, k, dim=1, largest=False).indices
-        exact = (x[candidates] - block[:, None]).norm(dim=2).sort(dim=1).values.numpy()
+        exact = (x[candidates] - block[:, None]).norm(dim=2).sort(dim=1).values.cpu().numpy()
         r1[start:start + chunk], r2[start:start + chunk] = exact[:, 0], exact[:, 1]
     return r1, r2
 
@@ -216,7 +216,7 @@ def class_centroids(points, labels, n_classes: int) -> np.ndarray:
         raise ValueError(f"every class needs at least one point; empty: {np.flatnonzero(counts == 0).tolist()}")
     sums = torch.zeros((n_classes, points.shape[1]), dtype=torch.float64)
     sums.index_add_(0, torch.from_numpy(labels), torch.from_numpy(points))  # np.add.at is ~50× slower
-    return sums.numpy() / counts[:, None]
+    return sums.cpu().numpy() / counts[:, None]
 
 
 def model_centroids(model: nn.Module, data: Dataset, activation: str = "hidden", inputs: str = "all"
