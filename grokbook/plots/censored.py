@@ -30,6 +30,8 @@ def plot_censored(x: Sequence[float], samples: np.ndarray, budget: float, *, xla
                         xytext=(0, 6), textcoords="offset points", color=line.get_color())
     ax.axhline(budget, color="k", lw=0.8, ls=":")
     ax.set_yscale("log")
+    if not np.isfinite(samples).any():  # every run censored: give the log axis a range
+        ax.set_ylim(budget / 10, budget * 2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     return ax
