@@ -266,7 +266,7 @@ def frequency_plane(table, k: int | None = None) -> np.ndarray:
 
     table = _as_points(table, "table")
     k = strongest_frequency(table) if k is None else k
-    return project_onto_frequency(torch.as_tensor(table), k, len(table)).numpy()
+    return project_onto_frequency(torch.as_tensor(table), k, len(table)).cpu().numpy()
 
 
 def random_table_null(p: int, dim: int, k: int | None = None, n_draws: int = 39, seed: int = 0
