@@ -88,9 +88,9 @@ def plot_norm_trace(histories: Sequence[History], labels: Sequence[str], *, shel
         ax_acc.plot(step, h["train_acc"][mask], ls="--", color=c, lw=1)
         ax_acc.plot(step, h["test_acc"][mask], color=c, label=label)
         ax_norm.plot(step, h["weight_norm"][mask], color=c, label=label)
-        hits = np.nonzero(h["test_acc"][mask] >= GROK_THRESHOLD)[0]
-        if len(hits):
-            ax_norm.plot(step[hits[0]], h["weight_norm"][mask][hits[0]], "o", color=c, ms=7, mec="k")
+        t_grok = h.first_step("test_acc", GROK_THRESHOLD, after=1)
+        if t_grok is not None:
+            ax_norm.plot(t_grok, h.at("weight_norm", t_grok), "o", color=c, ms=7, mec="k")
     for ax in (ax_acc, ax_norm):
         ax.set_xscale("log")
         ax.set_xlabel("optimisation step")
