@@ -54,6 +54,17 @@ BOOK_POINTER = ("<p class='grokbook-panel-pointer'><b>Live panel:</b> it needs a
                 "runs.</p>")
 
 
+def _release_kernel(events: Any) -> None:
+    """Give the kernel back its ``execute_request`` handler after polling inside a click handler.
+
+    jupyter-ui-poll (1.1) holds back every cell run while it polls and releases them on IPython's
+    ``post_run_cell`` event, which a widget's click handler never triggers: without this, after one
+    Train click on Colab no cell would run again. Its own release hook does exactly the clean-up."""
+    release = getattr(events, "_post_run_cell", None)
+    if release is not None and type(events)._current is events:
+        release()
+
+
 def on_colab() -> bool:
     """Whether this kernel runs on Google Colab (its ``google.colab`` package is loaded there)."""
     return "google.colab" in sys.modules
@@ -315,6 +326,7 @@ class ControlPanel:
         finally:
             self._poll = None
             events.__exit__(None, None, None)
+            _release_kernel(events)
 
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display

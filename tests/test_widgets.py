@@ -204,6 +204,8 @@ def _kernel_session(stop, wait_s: float = 4.0):
                 continue
             if msg["msg_type"] == "comm_msg" and msg["content"]["comm_id"] == status_id:
                 seen.append(str(msg["content"]["data"].get("state", {}).get("value", "")))
+        # A cell run after the click must execute: jupyter-ui-poll holds cell runs back while it polls
+        # and, inside a click handler, never released them (every later cell hung, ipykernel 6).
         final = execute("print(panel.result['step'][-1], sorted(threads), panel.status.value)")
         return mode, seen, final
     finally:
