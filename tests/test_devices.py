@@ -4,6 +4,7 @@ diagnostics that read them run on every device this machine has (CPU always; CUD
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -52,3 +53,29 @@ def test_a_run_and_its_histories_live_on_the_requested_device(device):
     assert next(run.model.parameters()).device.type == device
     assert run.data.x_train.device.type == device
     assert run.history["train_acc"].dtype.kind == "f"  # histories are numpy, on the host
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_every_diagnostic_family_runs_during_training_on_the_device(device):
+    """One short run per model kind with a diagnostic of every family attached: on a GPU this catches a
+    diagnostic that mixes host and device tensors (as chapter 5's Fourier tables once did)."""
+    from grokbook import MLPConfig, ModularArithmetic, TrainConfig, TransformerConfig, train
+    from grokbook.diagnostics import (attention, collapse, geometry, kernels, noise, representation,
+                                      spectral)
+
+    task = ModularArithmetic(p=7, train_fraction=0.6)
+    mlp = {"ntk": kernels.ntk_diagnostic(probe_size=8), "twonn": geometry.twonn_diagnostic(),
+           "centroids": geometry.centroid_diagnostic(),
+           "tail": noise.tail_index_diagnostic(batch_size=4, n_batches=2),
+           "spectrum": spectral.update_spectrum_diagnostic(), **collapse.collapse_diagnostics()}
+    run = train(TrainConfig(task=task, model=MLPConfig(width=16), steps=6, log_points=3,
+                            device=device), diagnostics=mlp, progress=False)
+    assert all(len(run.history[name]) == len(run.history["step"])
+               for name in ("ntk.kernel_change", "twonn", "tail", "spectrum.s1", "collapse.fraction"))
+    transformer = {"entropy": attention.attention_entropy_diagnostic(),
+                   "embedding": geometry.embedding_diagnostic(),
+                   "rqi": representation.representation_diagnostic()}
+    run = train(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6, equals_token=True),
+                            model=TransformerConfig(d_model=16, n_heads=2, d_mlp=32), steps=4,
+                            log_points=2, device=device), diagnostics=transformer, progress=False)
+    assert np.isfinite(np.asarray(run.history["entropy.mean"], dtype=float)).all()
