@@ -202,7 +202,7 @@ def ntk_diagnostic(probe_size: int = 64, seed: int = 0, split: str = "train") ->
             raise ValueError(f"probe_size={probe_size} exceeds the {split} set ({len(y)} examples)")
         index = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:probe_size]
         kernel = empirical_ntk(context.model, x[index.to(x.device)])
-        key = id(context.model)
+        key = context.member
         if context.step == 0 or key not in initial:
             initial[key] = kernel
         out = {"kernel_change": kernel_change(kernel, initial[key]),
