@@ -20,6 +20,9 @@ from torch.func import functional_call, jacrev, vmap
 
 from grokbook.losses import accuracy, mean_squared_error
 
+__all__ = ["empirical_ntk", "jacobian", "kernel_change", "kernel_regression", "kernel_regression_error",
+           "kernel_target_alignment", "ntk_diagnostic", "parameter_distance", "target_matrix"]
+
 
 def _parameters(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}

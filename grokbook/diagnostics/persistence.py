@@ -124,7 +124,7 @@ def long_lived_betti(points, threshold: float = 0.1, max_points: int | None = 20
     whether a loop is real with ``significant_loops`` / ``loop_test``.
     Returns ``{"b0", "b1", "diameter", "min_persistence"}``. On ``p`` points scattered in ``D ≫ 1``
     dimensions every point stays alone until ``ε`` is close to the diameter, so ``β₀`` is close to ``p``:
-    "isolated points" in the seed's language.
+    the points are isolated.
     """
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold (a fraction of the cloud's diameter) must lie in [0, 1], got {threshold}")

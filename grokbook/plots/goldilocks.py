@@ -18,6 +18,9 @@ from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, log_steps, step_axis
 from grokbook.plots.sweeps import plot_heatmap
 from grokbook.history import GROK_THRESHOLD, History
 
+__all__ = ["PHASE_PALETTE", "SHELL_COLOR", "norm_table", "plot_concentration", "plot_lu", "plot_norm_trace",
+           "plot_phase_diagram", "plot_representation", "plot_timing_check"]
+
 PHASE_PALETTE = {"comprehension": "#4daf4a", "grokking": "#377eb8", "memorization": "#ff7f00",
                  "confusion": "#999999"}
 SHELL_COLOR = "#ffe9a8"

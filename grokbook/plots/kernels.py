@@ -11,6 +11,8 @@ from matplotlib.figure import Figure
 from grokbook.history import History
 from grokbook.plots.steps import log_steps
 
+__all__ = ["plot_kernel_panel", "plot_lazy_rich", "plot_timescales"]
+
 
 def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy: dict | None = None,
                    kernel_loss: float | None = None, loss: str = "loss", fig: Figure | None = None,
