@@ -136,7 +136,7 @@ class ControlPanel:
     def _execute(self, raise_errors: bool) -> Any:
         self.status.value = "running…"
         self.error, self.first_frame_s, self._latest = None, None, None
-        self._renderer.error = None
+        self._renderer.error, self._renderer.layout = None, None
         self._started = time.monotonic()
         stopped = False
         try:

@@ -3,14 +3,17 @@
 The renderer draws on its own thread, one render at a time, and starts the next no sooner than
 ``max(min_interval_s, 2 × duration of the last render)`` after the END of the last one, so drawing takes
 at most about a third of a core and never holds training up; results that arrive meanwhile replace each
-other (only the newest is drawn).
+other (only the newest is drawn). A live frame reuses the layout that ``Figure.tight_layout`` computed for
+the first frame of the run (``tight_layout`` is about half of a render's cost, and the frames of one run
+differ only in their curves); the final frame is laid out afresh.
 """
 from __future__ import annotations
 
+import contextlib
 import io
 import threading
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from matplotlib.figure import Figure
 
@@ -32,18 +35,41 @@ class Renderer:
         self.error: BaseException | None = None
         self.renders = 0
         self.last_render_s = 0.0
+        self.layout: dict[str, float] | None = None  # the run's first tight layout, reused by live frames
 
-    def render(self, result: Any) -> bytes:
-        """Draw ``result`` now, on the calling thread (the final frame)."""
+    def render(self, result: Any, live: bool = False) -> bytes:
+        """Draw ``result`` now, on the calling thread (the final frame; ``live``: a frame of a running
+        job, which reuses the run's first tight layout)."""
         with self._figure_lock:
             started = time.monotonic()
             self._figure.clear()
-            self._plot(result, self._figure)
+            with self._layout(reuse=live):
+                self._plot(result, self._figure)
             buffer = io.BytesIO()
             self._figure.savefig(buffer, format="png", dpi=72)
             self.last_render_s = time.monotonic() - started
             self.renders += 1
             return buffer.getvalue()
+
+    @contextlib.contextmanager
+    def _layout(self, reuse: bool) -> Iterator[None]:
+        """While the plot draws, ``figure.tight_layout()`` applies the stored layout (``reuse``, once
+        there is one) or computes the layout and stores it."""
+        figure, tight_layout = self._figure, self._figure.tight_layout
+        keys = ("left", "right", "bottom", "top", "wspace", "hspace")
+
+        def cached(*args: Any, **kwargs: Any) -> None:
+            if reuse and self.layout is not None:
+                figure.subplots_adjust(**self.layout)
+                return
+            tight_layout(*args, **kwargs)
+            self.layout = {key: getattr(figure.subplotpars, key) for key in keys}
+
+        figure.tight_layout = cached
+        try:
+            yield
+        finally:
+            del figure.tight_layout
 
     def submit(self, result: Any) -> None:
         with self._wake:
@@ -77,7 +103,7 @@ class Renderer:
                     return
                 (result,), self._pending = self._pending, None
             try:
-                frame = self.render(result)
+                frame = self.render(result, live=True)
             except Exception as error:  # shown by the panel when the run ends
                 self.error = error
                 return
