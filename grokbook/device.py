@@ -7,6 +7,11 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # The precisions a loss may be computed in (TrainConfig.loss_dtype). float16 is a loss precision only:
 # CPU kernels for half-precision training are slow or missing.
 LOSS_DTYPES = {"float16": torch.float16, **DTYPES}
+# Every floating-point precision a tensor may be measured in (bfloat16 included).
+FLOAT_DTYPES = {"bfloat16": torch.bfloat16, **LOSS_DTYPES}
+
+__all__ = ["DTYPES", "FLOAT_DTYPES", "LOSS_DTYPES", "describe_device", "float_dtype", "pick_device",
+           "resolve_dtype"]
 
 
 def pick_device(device: str = "auto") -> torch.device:
@@ -34,6 +39,21 @@ def resolve_dtype(dtype: str, device: torch.device) -> torch.dtype:
     if device.type == "mps" and dtype == "float64":
         raise ValueError("dtype='float64' is not supported on device 'mps'; use dtype='float32' or device='cpu'")
     return DTYPES[dtype]
+
+
+def float_dtype(dtype: str | torch.dtype | None, default: torch.dtype = torch.float32) -> torch.dtype:
+    """The torch dtype of a floating-point precision given by name or as a dtype (``None``: ``default``).
+
+    >>> float_dtype("bfloat16"), float_dtype(None, torch.float64)
+    (torch.bfloat16, torch.float64)
+    """
+    if dtype is None:
+        return default
+    if isinstance(dtype, torch.dtype) and dtype in FLOAT_DTYPES.values():
+        return dtype
+    if isinstance(dtype, str) and dtype in FLOAT_DTYPES:
+        return FLOAT_DTYPES[dtype]
+    raise ValueError(f"dtype must be one of {list(FLOAT_DTYPES)} (or the torch dtype), got {dtype!r}")
 
 
 def describe_device(device: torch.device) -> str:

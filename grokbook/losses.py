@@ -10,6 +10,9 @@ from typing import Callable
 import torch
 import torch.nn.functional as F
 
+__all__ = ["LOSSES", "accuracy", "cross_entropy", "get_loss", "mean_squared_error",
+           "stablemax_cross_entropy", "stablemax_log_s"]
+
 
 def cross_entropy(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     """``ℓ = −log softmax(z)_y = logsumexp(z) − z_y``."""

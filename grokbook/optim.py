@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import torch
 
+__all__ = ["OPTIMIZERS", "orthogonal_component", "OrthogonalGrad", "StackedOptimizer"]
+
 OPTIMIZERS = ("adamw", "adam", "sgd")
 
 

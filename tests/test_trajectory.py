@@ -75,6 +75,22 @@ def test_distance_from_memorization_is_nan_until_memorized_then_matches_the_weig
     assert np.all(h["distance"][after][1:] > 0)
 
 
+def test_distance_from_memorization_keeps_one_anchor_per_member_and_restarts_at_step_zero():
+    from grokbook import train_ensemble, vary
+    from grokbook.diagnostics.trajectory import distance_from_memorization
+    assert DistanceFromMemorization is distance_from_memorization  # the old name is the same factory
+    cfg = TrainConfig(task=ModularArithmetic(p=11, train_fraction=0.6), model=MLPConfig(width=64), steps=120,
+                      lr=1e-2, weight_decay=0.0, device="cpu", log_grid="linear", log_points=13)
+    shared = distance_from_memorization()
+    pair = train_ensemble([vary(cfg, seed=0), vary(cfg, seed=1)], diagnostics={"d": shared}, progress=False)
+    again = train(vary(cfg, seed=1), diagnostics={"d": shared}, progress=False)  # reused: member 0 restarts
+    alone = [train(vary(cfg, seed=s), diagnostics={"d": distance_from_memorization()}, progress=False)
+             for s in (0, 1)]
+    for run, ref in [(pair[0], alone[0]), (pair[1], alone[1]), (again, alone[1])]:
+        np.testing.assert_allclose(run.history["d"], ref.history["d"], rtol=1e-5, atol=1e-6)
+    assert np.isfinite(alone[1].history["d"][-1])
+
+
 def _history(steps, train_acc, test_acc, **columns):
     return History({"step": np.asarray(steps), "train_acc": np.asarray(train_acc, float),
                     "test_acc": np.asarray(test_acc, float), **{k: np.asarray(v, float) for k, v in columns.items()}})

@@ -232,3 +232,35 @@ def test_on_colab_the_stop_button_stops_training_in_the_click_handler():
     mode, seen, final = _kernel_session(_click_stop)
     assert mode == "blocking" and any("stopped" in s for s in seen), seen
     assert 0 < int(final.split()[0]) < 200_000 and "'MainThread'" in final
+
+
+def test_live_frames_reuse_the_runs_first_tight_layout_and_the_final_frame_is_laid_out_afresh():
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from grokbook.widgets.renderer import Renderer
+
+    computed = []
+
+    def plot(width, fig):
+        fig.subplots(1, 2)[0].set_yticks([0.5], ["x" * width])
+        real = type(fig).tight_layout
+        fig.tight_layout()  # the renderer's stand-in while a frame draws
+        computed.append(fig.tight_layout is not real)
+
+    figure = Figure(figsize=(4, 2))
+    FigureCanvasAgg(figure)
+    renderer = Renderer(plot, figure, min_interval_s=0.0)
+    calls = []
+    original = Figure.tight_layout
+    Figure.tight_layout = lambda self, *a, **k: (calls.append(1), original(self, *a, **k))[1]
+    try:
+        renderer.render(2, live=True)
+        first = dict(renderer.layout)
+        renderer.render(12, live=True)  # a wider label: the stored layout is kept for live frames
+        assert len(calls) == 1 and figure.subplotpars.left == first["left"]
+        renderer.render(12)  # the final frame: a fresh layout, which makes room for the label
+        assert len(calls) == 2 and figure.subplotpars.left > first["left"]
+    finally:
+        Figure.tight_layout = original
+    assert all(computed) and "tight_layout" not in vars(figure)  # the stand-in is removed after each frame

@@ -1,1 +1,3 @@
-"""Diagnostics, one module per family: they compute and never plot."""
+"""Diagnostics, one module per family: they compute and never plot. Import the modules by name."""
+
+__all__: list[str] = []

@@ -9,9 +9,10 @@ is 0 when the head looks at one position only and ``ln(seq)`` when it spreads ev
 inputs it summarises a head's behaviour (attention entropy as a training signal: Zhai et al. 2023,
 "Stabilizing transformer training by preventing attention entropy collapse", arXiv 2303.06296).
 
-Chapter 6 tests the seed four-theories-manifold's prediction that it goes low → high → medium across
-grokking, on the one-layer transformer of Nanda et al. 2023 (arXiv 2301.05217) whose named activation
-``attention`` is the last query's pattern, shape ``(n, heads, seq)``.
+Chapter 6 tests the prediction that it goes low → high → medium across grokking (an attention-entropy
+reading of the memorization, circuit formation and cleanup phases), on the one-layer transformer of
+Nanda et al. 2023 (arXiv 2301.05217) whose named activation ``attention`` is the last query's pattern,
+shape ``(n, heads, seq)``.
 """
 from __future__ import annotations
 

@@ -8,33 +8,35 @@ and the gradient through its correct class are exactly zero (**Softmax Collapse*
 that sample stops.
 
 Which gradients vanish: only the correct class's ``∂ℓ/∂z_y = p_y − 1``; the wrong classes keep their
-tiny ``p_k`` (see ``logit_gradient``). Every function here computes and never plots. Functions of logits work on any tensor; the ``*_metrics``
-functions are trainer diagnostics (functions of a ``LogContext``), bundled by ``collapse_diagnostics()``.
+tiny ``p_k`` (see ``logit_gradient``). Every function here computes and never plots. Functions of logits
+work on any tensor; ``collapse_metrics`` and ``nlm_metrics`` are trainer diagnostics (functions of a
+``LogContext``, reading the outputs the trainer computed), bundled by ``collapse_diagnostics()``. The
+precision limits live in ``grokbook.diagnostics.precision`` and the NLM measures in
+``grokbook.diagnostics.nlm``; both are importable from here.
 """
 from __future__ import annotations
 
-import math
 from typing import Any, Callable
 
 import torch
-from torch import nn
 
+from grokbook.device import float_dtype
+from grokbook.diagnostics.nlm import (logit_scaling, logit_scaling_between, logit_snapshot, nlm_alignment,
+                                      nlm_metrics, update_alignment)
+from grokbook.diagnostics.precision import (FLOAT_DTYPES, collapse_threshold, gradient_underflow_threshold,
+                                            unit_roundoff)
 from grokbook.losses import get_loss, stablemax_log_s
 
-FLOAT_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
-                "float64": torch.float64}
+__all__ = ["FLOAT_DTYPES", "KINDS", "collapse_diagnostics", "collapse_fraction", "collapse_metrics",
+           "collapse_threshold", "gradient_underflow_threshold", "is_collapsed", "logit_gradient",
+           "logit_margin", "logit_scaling", "logit_scaling_between", "logit_snapshot", "nlm_alignment",
+           "nlm_metrics", "settling_step", "softmax_denominator", "steps_to_collapse", "unit_roundoff",
+           "update_alignment", "vanishing_gradients", "zero_loss_fraction"]
+
 KINDS = ("softmax", "stablemax")
+
+
 LossLike = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
-def _dtype(dtype: str | torch.dtype | None, default: torch.dtype) -> torch.dtype:
-    if dtype is None:
-        return default
-    if isinstance(dtype, torch.dtype) and dtype in FLOAT_DTYPES.values():
-        return dtype
-    if isinstance(dtype, str) and dtype in FLOAT_DTYPES:
-        return FLOAT_DTYPES[dtype]
-    raise ValueError(f"dtype must be one of {list(FLOAT_DTYPES)} (or the torch dtype), got {dtype!r}")
 
 
 def _logits_2d(logits: torch.Tensor) -> torch.Tensor:
@@ -43,43 +45,6 @@ def _logits_2d(logits: torch.Tensor) -> torch.Tensor:
     if not logits.is_floating_point():
         raise ValueError(f"logits must be a floating-point tensor, got {logits.dtype}")
     return logits
-
-
-def unit_roundoff(dtype: str | torch.dtype) -> float:
-    """``u = ε / 2``, half the gap between 1 and the next number: ``1 + x`` rounds to 1 when ``x ≤ u``.
-
-    >>> unit_roundoff("float32") == 2.0 ** -24
-    True
-    """
-    return torch.finfo(_dtype(dtype, torch.float32)).eps / 2
-
-
-def collapse_threshold(dtype: str | torch.dtype, n_classes: int = 2) -> float:
-    """The lead ``Δ`` of the top logit over ``n_classes − 1`` tied others at which softmax collapses.
-
-    ``Σ_k exp(z_k − z_max) = 1 + (C − 1) e^{−Δ}`` rounds to 1 once ``(C − 1) e^{−Δ} ≤ u``, that is
-    ``Δ ≥ ln((C − 1) / u)``: ≈ 12.3 in float16, 21.4 in float32 and 41.5 in float64 for C = 113 (Prieto et al. 2025,
-    arXiv 2501.04697). If the small terms are added to 1 one by one, each vanishes already at
-    ``e^{−Δ} ≤ u``, so collapse can come up to ``ln(C − 1)`` earlier; the summation order decides.
-
-    >>> round(collapse_threshold("float32", 113), 1), round(collapse_threshold("float64", 113), 1)
-    (21.4, 41.5)
-    """
-    if not isinstance(n_classes, int) or n_classes < 2:
-        raise ValueError(f"n_classes must be an integer ≥ 2, got {n_classes!r}")
-    return math.log(n_classes - 1) - math.log(unit_roundoff(dtype))
-
-
-def gradient_underflow_threshold(dtype: str | torch.dtype) -> float:
-    """The lead ``Δ`` beyond which ``e^{−Δ}`` rounds to 0 in ``dtype`` (below half the smallest
-    subnormal number): from there on even the wrong classes' gradients ``p_k`` of a collapsed sample
-    are exactly 0. ≈ 17.3 in float16, 104.0 in float32, 745.1 in float64.
-
-    >>> [round(gradient_underflow_threshold(d), 1) for d in ("float16", "float32", "float64")]
-    [17.3, 104.0, 745.1]
-    """
-    info = torch.finfo(_dtype(dtype, torch.float32))
-    return math.log(2) - math.log(info.smallest_normal) - math.log(info.eps)  # −ln(tiny·ε/2)
 
 
 def _log_weights(z: torch.Tensor, kind: str) -> torch.Tensor:
@@ -99,7 +64,7 @@ def softmax_denominator(logits: torch.Tensor, dtype: str | torch.dtype | None = 
     (``kind="stablemax"``). The top class's probability is ``1/S``; ``S ≥ 1`` always and ``S == 1`` is
     collapse: that probability is exactly 1. Shape ``(n,)``.
     """
-    z = _logits_2d(logits).to(_dtype(dtype, logits.dtype))
+    z = _logits_2d(logits).to(float_dtype(dtype, logits.dtype))
     if kind == "stablemax":
         w = torch.where(z >= 0, z + 1, 1 / (1 - z.clamp(max=0)))
         return (w / w.amax(dim=-1, keepdim=True)).sum(dim=-1)
@@ -133,7 +98,7 @@ def zero_loss_fraction(logits: torch.Tensor, targets: torch.Tensor, loss: LossLi
     ``loss``: a name known to ``grokbook.losses.get_loss`` or a per-sample loss function.
     """
     fn = get_loss(loss) if isinstance(loss, str) else loss
-    z = _logits_2d(logits).to(_dtype(dtype, logits.dtype))
+    z = _logits_2d(logits).to(float_dtype(dtype, logits.dtype))
     if targets.shape[:1] != z.shape[:1]:
         raise ValueError(f"targets must hold one entry per sample ({z.shape[0]}), got shape {tuple(targets.shape)}")
     with torch.no_grad():
@@ -154,33 +119,6 @@ def logit_margin(logits: torch.Tensor, kind: str = "softmax") -> torch.Tensor:
     return -(torch.logsumexp(others - log_w.gather(-1, top), dim=-1))
 
 
-def nlm_alignment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: LossLike = "cross_entropy") -> dict[str, float]:
-    """Cosine between the descent direction and the weights, per parameter tensor: ``cos(−∇_W L, W)``.
-
-    ``L`` is the mean per-sample ``loss`` over ``(x, y)``. For a network without biases and with ReLU, the
-    logits are homogeneous in each layer's weights, so moving ``W`` along ``W`` only scales the logits:
-    a cosine near 1 means training does little but naive loss minimisation (Prieto et al. 2025, arXiv
-    2501.04697, where the output layer reaches ≈ 0.9). Keys: parameter names, plus ``"all"`` for
-    all parameters as one vector. A zero gradient (e.g. every sample collapsed) gives 0.
-    """
-    fn = get_loss(loss) if isinstance(loss, str) else loss
-    named = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    if not named:
-        raise ValueError("model has no trainable parameters to measure the NLM alignment on")
-    with torch.enable_grad():
-        value = fn(model(x), y).mean()
-        grads = torch.autograd.grad(value, [p for _, p in named], allow_unused=True)
-    out, dot_all, gg_all, ww_all = {}, 0.0, 0.0, 0.0
-    for (name, p), g in zip(named, grads):
-        w = p.detach().double().flatten()
-        g = torch.zeros_like(w) if g is None else -g.detach().double().flatten()
-        dot, gg, ww = float(w @ g), float(g @ g), float(w @ w)
-        out[name] = dot / math.sqrt(gg * ww) if gg > 0 and ww > 0 else 0.0
-        dot_all, gg_all, ww_all = dot_all + dot, gg_all + gg, ww_all + ww
-    out["all"] = dot_all / math.sqrt(gg_all * ww_all) if gg_all > 0 and ww_all > 0 else 0.0
-    return out
-
-
 def logit_gradient(logits: torch.Tensor, targets: torch.Tensor, loss: LossLike = "cross_entropy",
                    dtype: str | torch.dtype | None = None) -> torch.Tensor:
     """``∂ℓ_i/∂z_ik`` for every sample and class, by autograd in ``dtype``; shape ``(n, C)``.
@@ -195,7 +133,7 @@ def logit_gradient(logits: torch.Tensor, targets: torch.Tensor, loss: LossLike =
     (0.0, True)
     """
     fn = get_loss(loss) if isinstance(loss, str) else loss
-    z = _logits_2d(logits).detach().to(_dtype(dtype, logits.dtype)).requires_grad_(True)
+    z = _logits_2d(logits).detach().to(float_dtype(dtype, logits.dtype)).requires_grad_(True)
     if targets.shape[:1] != z.shape[:1]:
         raise ValueError(f"targets must hold one entry per sample ({z.shape[0]}), got shape {tuple(targets.shape)}")
     with torch.enable_grad():
@@ -223,84 +161,16 @@ def collapse_metrics(ctx: Any) -> dict[str, float]:
     ``loss_dtype``, else its ``dtype``): ``fraction`` (collapse fraction), ``zero_loss`` (share of
     per-sample losses exactly 0, with the run's loss), ``margin`` (the median ``logit_margin``) and
     ``grad_correct``, ``grad_all`` (the shares of ``vanishing_gradients``). Collapse and margin use
-    StableMax's normalisation when the run's loss is ``"stablemax"``, softmax's otherwise."""
+    StableMax's normalisation when the run's loss is ``"stablemax"``, softmax's otherwise. Reads the
+    training outputs the trainer computed for this log (``ctx.outputs("train")``); runs no forward pass."""
     kind = "stablemax" if getattr(ctx.config, "loss", None) == "stablemax" else "softmax"
     dtype = getattr(ctx.config, "loss_dtype", None)
-    with torch.no_grad():
-        z = ctx.model(ctx.data.x_train)
+    z = ctx.outputs("train").detach()
     vanishing = vanishing_gradients(z, ctx.data.y_train, ctx.loss_fn)
     return {"fraction": collapse_fraction(z, dtype, kind=kind),
             "zero_loss": zero_loss_fraction(z, ctx.data.y_train, ctx.loss_fn),
             "margin": float(logit_margin(z, kind).median()),
             "grad_correct": vanishing["correct"], "grad_all": vanishing["all"]}
-
-
-def logit_snapshot(n_samples: int = 128) -> Callable[[Any], Any]:
-    """A trainer diagnostic that stores the logits of the first ``n_samples`` training samples,
-    flattened (float64, shape ``(n_samples · C,)``), so that ``logit_scaling`` can compare them
-    between logged steps."""
-    if not isinstance(n_samples, int) or n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
-
-    def logits(ctx: Any) -> Any:
-        with torch.no_grad():
-            return ctx.model(ctx.data.x_train[:n_samples]).double().flatten().cpu().numpy()
-    return logits
-
-
-def logit_scaling(before: Any, after: Any) -> dict[str, float]:
-    """How the logit vector ``z`` (all samples and classes, flattened) moved from ``before`` to ``after``.
-
-    ``cos = cos(z_a, z_b)`` (1: same direction), ``growth = ‖z_b‖ / ‖z_a‖`` and
-    ``radial = cos(z_b − z_a, z_a)``, the share of the change that points along ``z_a``. Naive loss
-    minimisation (Prieto et al. 2025, arXiv 2501.04697) scales the logits: ``cos → 1``,
-    ``radial → 1``, ``growth > 1``. A network that still reorganises its function has ``cos < 1``.
-
-    >>> logit_scaling([1.0, 2.0], [3.0, 6.0])
-    {'cos': 1.0, 'growth': 3.0, 'radial': 1.0}
-    """
-    a = torch.as_tensor(before, dtype=torch.float64).flatten()
-    b = torch.as_tensor(after, dtype=torch.float64).flatten()
-    if a.shape != b.shape:
-        raise ValueError(f"the two logit vectors must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
-    na, nb, d = a.norm(), b.norm(), b - a
-    if na == 0:
-        raise ValueError("the earlier logit vector is zero: its direction is undefined")
-    cos = float(a @ b / (na * nb)) if nb > 0 else 0.0
-    radial = float(d @ a / (d.norm() * na)) if d.norm() > 0 else 0.0
-    return {"cos": round(cos, 12), "growth": float(nb / na), "radial": round(radial, 12)}
-
-
-def logit_scaling_between(history: Any, start: float | None, stop: float | None,
-                          column: str = "logits") -> dict[str, float]:
-    """``logit_scaling`` between the logged steps nearest ``start`` and ``stop`` (None: the last)."""
-    if column not in history:
-        raise ValueError(f"history has no column {column!r}: train with diagnostics={{{column!r}: logit_snapshot()}}")
-    return logit_scaling(history.at(column, start), history.at(column, stop))
-
-
-def update_alignment(history: Any, start: int = 0, stop: int | None = None) -> dict[str, float]:
-    """The applied update's radial share and the norm growth over steps ``start ≤ t < stop``.
-
-    ``cos``: the median over steps of ``cos(θ_{t+1} − θ_t, θ_t)`` (the trainer's
-    ``per_step["update_cos"]``, recorded with ``record_update_norm=True``): 0 for a step orthogonal to
-    the weights, 1 for pure scaling, < 0 when the step shrinks them (weight decay). ``growth``:
-    ``‖θ_stop‖ / ‖θ_start‖`` from the logged ``weight_norm`` (nearest logged steps).
-    """
-    if "update_cos" not in history.per_step:
-        raise ValueError("history has no per-step 'update_cos': train with record_update_norm=True")
-    cos = history.per_step["update_cos"]
-    stop = len(cos) if stop is None else stop
-    if not 0 <= start < stop <= len(cos):
-        raise ValueError(f"need 0 ≤ start < stop ≤ {len(cos)} steps, got start={start}, stop={stop}")
-    window = torch.as_tensor(cos[start:stop], dtype=torch.float64)
-    return {"cos": float(window.median()),
-            "growth": float(history.at("weight_norm", stop) / history.at("weight_norm", start))}
-
-
-def nlm_metrics(ctx: Any) -> dict[str, float]:
-    """Trainer diagnostic: ``nlm_alignment`` of every parameter tensor on the full training set."""
-    return nlm_alignment(ctx.model, ctx.data.x_train, ctx.data.y_train, ctx.loss_fn)
 
 
 def steps_to_collapse(history: Any, threshold: float = 0.5, hold: int = 0) -> int | None:

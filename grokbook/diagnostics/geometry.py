@@ -14,9 +14,9 @@ whatever the density is. Two estimators follow:
   by least squares: ``d = Σ x_i y_i / Σ x_i²`` with ``x = ln μ``, ``y = −ln(1 − F_emp)``.
 * ``mle``: the maximum-likelihood estimate of the Pareto exponent, ``d = N / Σ_i ln μ_i``.
 
-Chapter 6 uses it on hidden activations during training (the prediction of the seed
-four-theories-manifold: the dimension drops at grokking; Brown et al. 2022, arXiv 2211.13239, report a
-drop of the last layer's intrinsic dimension).
+Chapter 6 uses it on hidden activations during training, to test the prediction that the dimension
+drops at grokking (Brown et al. 2022, arXiv 2211.13239, report a drop of the last layer's intrinsic
+dimension).
 
 Caveat: TwoNN assumes a locally *random* sample. On a regular lattice (``p`` evenly spaced points of a
 circle) both neighbours are equally far, ``μ = 1`` for every point, and ``d`` diverges.
@@ -241,8 +241,8 @@ def centroid_diagnostic(activation: str = "hidden", inputs: str = "all"):
     return diagnostic
 
 
-def representation_diagnostic(activation: str = "hidden", inputs: str = "all", max_points: int | None = 200,
-                              seed: int = 0):
+def activation_snapshot(activation: str = "hidden", inputs: str = "all", max_points: int | None = 200,
+                        seed: int = 0):
     """A training diagnostic that stores the named activation of a fixed random subset of ``max_points``
     inputs (``seed``) at every logged step, as an array ``(max_points, features)``: snapshots to analyse
     after training (topology, dimension) without retraining."""
@@ -258,6 +258,11 @@ def representation_diagnostic(activation: str = "hidden", inputs: str = "all", m
         return points.astype(np.float32)
 
     return diagnostic
+
+
+# The older name (tests and chapter 6 import it): the same factory. grokbook.diagnostics.representation's
+# representation_diagnostic is a different one (the ring and parallelogram indices).
+representation_diagnostic = activation_snapshot
 
 
 def embedding_diagnostic(position: int = 0, n_tokens: int | None = None):
@@ -278,7 +283,7 @@ def embedding_diagnostic(position: int = 0, n_tokens: int | None = None):
     return diagnostic
 
 
-__all__ = ["INPUTS", "METHODS", "centroid_diagnostic", "class_centroids", "embedding_diagnostic",
+__all__ = ["INPUTS", "METHODS", "activation_snapshot", "centroid_diagnostic", "class_centroids", "embedding_diagnostic",
            "gaussian_equivalent_dimension", "inputs_of", "model_centroids", "representation",
-           "representation_diagnostic", "twonn_calibration", "twonn_diagnostic", "twonn_dimension",
+           "twonn_calibration", "twonn_diagnostic", "twonn_dimension",
            "twonn_ratios"]

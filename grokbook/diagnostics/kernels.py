@@ -20,6 +20,9 @@ from torch.func import functional_call, jacrev, vmap
 
 from grokbook.losses import accuracy, mean_squared_error
 
+__all__ = ["empirical_ntk", "jacobian", "kernel_change", "kernel_regression", "kernel_regression_error",
+           "kernel_target_alignment", "ntk_diagnostic", "parameter_distance", "target_matrix"]
+
 
 def _parameters(model: nn.Module) -> dict[str, torch.Tensor]:
     return {name: p.detach() for name, p in model.named_parameters() if p.requires_grad}
@@ -202,7 +205,7 @@ def ntk_diagnostic(probe_size: int = 64, seed: int = 0, split: str = "train") ->
             raise ValueError(f"probe_size={probe_size} exceeds the {split} set ({len(y)} examples)")
         index = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed))[:probe_size]
         kernel = empirical_ntk(context.model, x[index.to(x.device)])
-        key = id(context.model)
+        key = context.member
         if context.step == 0 or key not in initial:
             initial[key] = kernel
         out = {"kernel_change": kernel_change(kernel, initial[key]),

@@ -3,17 +3,21 @@
 A Lévy flight covers most of its distance in a few long jumps; a diffusion (or a steady drift) covers it
 in many steps of similar size. Given the per-step displacements ``s_t = ‖θ_{t+1} − θ_t‖`` (the trainer
 records them with ``record_update_norm=True``) over a window, these functions measure how much of the
-path length, and at most how much of the net displacement, the largest ``k`` steps account for
-(seed levy-escape-hypothesis, test 3).
+path length, and at most how much of the net displacement, the largest ``k`` steps account for: a
+test of the heavy-tailed (α-stable) picture of SGD of Şimşekli, Sagun & Gürbüzbalaban 2019 (arXiv
+1901.06053).
 """
 from __future__ import annotations
+
+from typing import Any, Callable
 
 import numpy as np
 import torch
 
 from grokbook.history import GROK_THRESHOLD, MEMORIZE_THRESHOLD, History
 
-__all__ = ["DistanceFromMemorization", "RISE_LEVEL", "displacement_bound", "escape_times", "flat_parameters",
+__all__ = ["DistanceFromMemorization", "RISE_LEVEL", "displacement_bound", "distance_from_memorization",
+           "escape_times", "flat_parameters",
            "jump_statistics", "largest_steps_share", "mean_between", "relative_distance", "share_curve", "steps_to_cover", "straightness"]
 
 RISE_LEVEL = 0.1
@@ -87,32 +91,38 @@ def flat_parameters(model: torch.nn.Module) -> torch.Tensor:
     return torch.cat([p.detach().reshape(-1) for p in model.parameters() if p.requires_grad])
 
 
-class DistanceFromMemorization:
+def distance_from_memorization(threshold: float = MEMORIZE_THRESHOLD) -> Callable[[Any], float]:
     """A ``train`` diagnostic: ``‖θ_t − θ_mem‖₂``, where θ_mem is the parameter vector at the first logged
-    step whose train accuracy is ≥ ``threshold`` (0.99, as ``steps_to_memorize``); NaN before that.
+    step whose train accuracy is ≥ ``threshold`` (``MEMORIZE_THRESHOLD``, 0.99, as
+    ``steps_to_memorize``); NaN before that.
 
     Read at ``t_grok`` it is the distance between the memorizing and the generalizing solution, the
-    "width of the memorization basin" of the seed's weight-decay prediction. One instance serves
-    every member of an ensemble (each member keeps its own anchor); use a fresh instance per training
-    call. ``train(cfg, diagnostics={"distance": DistanceFromMemorization()})``.
+    width of the memorization basin in an escape picture of grokking (Şimşekli, Sagun & Gürbüzbalaban
+    2019, arXiv 1901.06053). The accuracy is read from the outputs the trainer computed
+    (``ctx.outputs("train")``); each ensemble member keeps its own anchor (keyed by ``ctx.member``,
+    reset at step 0, so one diagnostic may serve several training calls).
+    ``train(cfg, diagnostics={"distance": distance_from_memorization()})``.
     """
+    if not 0 < threshold <= 1:
+        raise ValueError(f"threshold (train accuracy) must lie in (0, 1], got {threshold!r}")
+    anchors: dict[int, torch.Tensor] = {}
 
-    def __init__(self, threshold: float = 0.99) -> None:
-        if not 0 < threshold <= 1:
-            raise ValueError(f"threshold (train accuracy) must lie in (0, 1], got {threshold!r}")
-        self.threshold = threshold
-        self.anchors: dict[int, torch.Tensor] = {}
-
-    def __call__(self, ctx) -> float:
-        key = id(ctx.model)
+    def distance(ctx: Any) -> float:
+        if ctx.step == 0:
+            anchors.pop(ctx.member, None)
         theta = flat_parameters(ctx.model)
-        if key not in self.anchors:
-            with torch.no_grad():
-                predicted = ctx.model(ctx.data.x_train).argmax(-1)
-            if (predicted == ctx.data.y_train).double().mean().item() < self.threshold:
+        if ctx.member not in anchors:
+            predicted = ctx.outputs("train").argmax(-1)
+            if (predicted == ctx.data.y_train).double().mean().item() < threshold:
                 return float("nan")
-            self.anchors[key] = theta.clone()
-        return float((theta - self.anchors[key]).double().norm())
+            anchors[ctx.member] = theta.clone()
+        return float((theta - anchors[ctx.member]).double().norm())
+
+    return distance
+
+
+# The name chapter 7 imports (it was a class): the same factory.
+DistanceFromMemorization = distance_from_memorization
 
 
 def escape_times(history: History, rise_level: float = RISE_LEVEL) -> dict[str, float]:

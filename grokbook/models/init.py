@@ -5,6 +5,8 @@ import math
 
 import torch
 
+__all__ = ["normal_fan_in", "standard_normal", "uniform_fan_in"]
+
 
 def uniform_fan_in(shape: tuple[int, ...], fan_in: int, generator: torch.Generator) -> torch.Tensor:
     """U(−1/√fan_in, 1/√fan_in): PyTorch's default for ``nn.Linear`` weights and biases."""

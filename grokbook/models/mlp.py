@@ -10,6 +10,8 @@ from torch import nn
 from grokbook.models.init import normal_fan_in, standard_normal, uniform_fan_in
 from grokbook.models.table import FUSED, table_layer
 
+__all__ = ["ACTIVATIONS", "MLP", "PARAMETERIZATIONS", "activation_function", "MLPConfig"]
+
 ACTIVATIONS = {
     "relu": torch.relu,
     "quadratic": torch.square,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import torch
 
+__all__ = ["FUSED", "table_layer", "TableLayer"]
+
 FUSED = ("relu", "quadratic")
 
 

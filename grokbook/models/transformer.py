@@ -9,6 +9,8 @@ from torch import nn
 
 from grokbook.models.init import normal_fan_in
 
+__all__ = ["Transformer", "TransformerConfig"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class TransformerConfig:

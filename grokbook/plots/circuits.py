@@ -13,12 +13,13 @@ from matplotlib.figure import Figure
 from grokbook.diagnostics.fourier import (check_frequency, key_frequencies, n_frequencies, neuron_clusters,
                                          neuron_table, project_onto_frequency)
 from grokbook.history import History
-from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
+from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, shade_spans
 
-__all__ = ["circuit_panel_result", "circuit_panel_state", "plot_circuit_panel", "plot_fourier_norms", "plot_frequency_circle", "plot_frequency_panel", "plot_neuron_frequencies",
-           "plot_progress_measures", "plot_table", "shade_circuit_phases"]
+__all__ = ["circuit_panel_result", "circuit_panel_state", "CIRCUIT_PHASE_COLORS", "plot_circuit_panel", "plot_fourier_norms", "plot_frequency_circle", "plot_frequency_panel", "plot_neuron_frequencies",
+           "plot_pair_function", "plot_progress_measures", "shade_circuit_phases"]
 
-PHASE_COLORS = {"memorization": "#f4cccc", "circuit formation": "#d9ead3", "cleanup": "#cfe2f3"}
+CIRCUIT_PHASE_COLORS = {"memorization": "#f4cccc", "circuit formation": "#d9ead3", "cleanup": "#cfe2f3"}
+PHASE_COLORS = CIRCUIT_PHASE_COLORS  # the old name, the same dict
 KEY_COLOR, OTHER_COLOR = "#d62728", "#9e9e9e"
 
 
@@ -40,13 +41,12 @@ def plot_fourier_norms(norms: torch.Tensor | np.ndarray, keys: list[int], ax: Ax
 def shade_circuit_phases(ax: Axes, phases: dict[str, int | None], end: float, label: bool = True) -> None:
     """Shade memorization / circuit formation / cleanup from ``locate_phases``'s boundaries."""
     edges = [0.0, phases.get("t_circuit"), phases.get("t_formed"), phases.get("t_clean")]
-    for i, name in enumerate(PHASE_COLORS):
-        lo, hi = edges[i], edges[i + 1]
-        if lo is None:
+    spans = []
+    for i, name in enumerate(CIRCUIT_PHASE_COLORS):
+        if edges[i] is None:
             break
-        hi = end if hi is None else hi
-        if hi > lo:
-            ax.axvspan(lo, hi, color=PHASE_COLORS[name], alpha=0.7, lw=0, label=name if label else None)
+        spans.append((name, edges[i], end if edges[i + 1] is None else edges[i + 1]))
+    shade_spans(ax, spans, CIRCUIT_PHASE_COLORS, label=label, alpha=0.7)
 
 
 def plot_progress_measures(history: Any, measures: dict[str, np.ndarray], phases: dict[str, int | None],
@@ -124,8 +124,8 @@ def plot_neuron_frequencies(clusters: dict[str, Any], p: int, ax: Axes | None = 
     return ax
 
 
-def plot_table(values: torch.Tensor | np.ndarray, ax: Axes | None = None, title: str = "",
-               label: str = "value", k: int | None = None) -> Axes:
+def plot_pair_function(values: torch.Tensor | np.ndarray, ax: Axes | None = None, title: str = "",
+                       label: str = "value", k: int | None = None) -> Axes:
     """A ``(p, p)`` function of the pair ``(a, b)`` as a heatmap (a neuron, an attention weight, a logit).
 
     With ``k``, rows and columns are sorted by ``k·a mod p`` (the token's angle ``w_k a`` on the circle of
@@ -145,6 +145,10 @@ def plot_table(values: torch.Tensor | np.ndarray, ax: Axes | None = None, title:
     return ax
 
 
+# Chapter 5's name (``circuits.plot_table``), the same function; grokbook.plots.plot_table is the task's table.
+plot_table = plot_pair_function
+
+
 def plot_frequency_panel(embedding: torch.Tensor, neurons: torch.Tensor, clusters: dict[str, Any], k: int, p: int,
                          fig: Figure | None = None, title: str | None = None) -> Figure:
     """The widget's view of one frequency: the embedding's circle in the plane of ``k`` (left) and the
@@ -158,7 +162,7 @@ def plot_frequency_panel(embedding: torch.Tensor, neurons: torch.Tensor, cluster
     n_tuned = int(np.sum(np.asarray(clusters["tuned"])[mine])) if len(mine) else 0
     if len(mine):
         best = mine[np.argmax(share[mine])]
-        plot_table(neurons[:, :, best], ax=ax_neuron, label="activation", k=k,
+        plot_pair_function(neurons[:, :, best], ax=ax_neuron, label="activation", k=k,
                    title=f"neuron {best}: {100 * share[best]:.0f}% explained by k={k}\n"
                          f"({n_tuned} neurons tuned to k={k})")
     else:

@@ -13,6 +13,8 @@ import numpy as np
 from grokbook.diagnostics.collapse import collapse_threshold, logit_scaling
 from grokbook.history import History
 
+__all__ = ["DTYPE_COLORS", "plot_collapse", "plot_logit_scaling", "plot_margin"]
+
 DTYPE_COLORS = {"float16": "#2ca02c", "float32": "#d62728", "float64": "#1f77b4"}
 
 

@@ -7,7 +7,6 @@ from typing import Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
-import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
@@ -15,8 +14,12 @@ from matplotlib.patches import Patch
 
 from grokbook.diagnostics.norms import norm_milestones
 from grokbook.diagnostics.phases import PHASES
-from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR
+from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, log_steps, step_axis
+from grokbook.plots.sweeps import plot_heatmap
 from grokbook.history import GROK_THRESHOLD, History
+
+__all__ = ["PHASE_PALETTE", "SHELL_COLOR", "norm_table", "plot_concentration", "plot_lu", "plot_norm_trace",
+           "plot_phase_diagram", "plot_representation", "plot_timing_check"]
 
 PHASE_PALETTE = {"comprehension": "#4daf4a", "grokking": "#377eb8", "memorization": "#ff7f00",
                  "confusion": "#999999"}
@@ -81,20 +84,17 @@ def plot_norm_trace(histories: Sequence[History], labels: Sequence[str], *, shel
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (h, label) in enumerate(zip(histories, labels)):
         c = colors[k % len(colors)]
-        mask = h["step"] >= 1
+        mask, step = log_steps(h)
         if not mask.any():
             continue
-        step = h["step"][mask]
         ax_acc.plot(step, h["train_acc"][mask], ls="--", color=c, lw=1)
         ax_acc.plot(step, h["test_acc"][mask], color=c, label=label)
         ax_norm.plot(step, h["weight_norm"][mask], color=c, label=label)
         t_grok = h.first_step("test_acc", GROK_THRESHOLD, after=1)
         if t_grok is not None:
             ax_norm.plot(t_grok, h.at("weight_norm", t_grok), "o", color=c, ms=7, mec="k")
-    for ax in (ax_acc, ax_norm):
-        ax.set_xscale("log")
-        ax.set_xlabel("optimisation step")
-    ax_acc.set_ylabel("accuracy (dashed: train, solid: test)")
+    step_axis(ax_acc, "accuracy (dashed: train, solid: test)")
+    step_axis(ax_norm)
     ax_acc.set_ylim(-0.02, 1.02)
     ax_norm.set_ylabel("weight norm ‖θ‖₂")
     ax_norm.set_title("dot: test accuracy first ≥ 95%", fontsize=9)
@@ -113,12 +113,9 @@ def plot_phase_diagram(codes: np.ndarray, row_values: Sequence, col_values: Sequ
     codes = np.asarray(codes)
     cmap = ListedColormap([PHASE_PALETTE[p] for p in PHASES])
     labels = np.vectorize(lambda c: PHASES[c][:4])(codes)
-    sns.heatmap(codes, ax=ax, cmap=cmap, vmin=-0.5, vmax=len(PHASES) - 0.5, cbar=False, annot=labels, fmt="",
-                linewidths=0.5, linecolor="white",
-                xticklabels=[f"{v:g}" for v in col_values], yticklabels=[f"{v:g}" for v in row_values])
-    ax.invert_yaxis()
-    ax.set_xlabel(col_label)
-    ax.set_ylabel(row_label)
+    plot_heatmap(codes, [float(v) for v in row_values], [float(v) for v in col_values], row_label=row_label,
+                 col_label=col_label, value_label="phase", ax=ax, fmt="", cmap=cmap, annot=labels,
+                 vmin=-0.5, vmax=len(PHASES) - 0.5, cbar=False, linewidths=0.5, linecolor="white")
     ax.legend(handles=[Patch(color=PHASE_PALETTE[p], label=p) for p in PHASES], fontsize=8,
               loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return ax
@@ -128,16 +125,13 @@ def plot_representation(history: History, columns: dict[str, str], ax: Axes | No
     """Test and train accuracy and representation indices (``columns`` maps a history column to its label)
     against step, all on one [0, 1] axis."""
     ax = ax if ax is not None else plt.figure(figsize=(6, 3.8)).gca()
-    mask = history["step"] >= 1
-    step = history["step"][mask]
+    mask, step = log_steps(history)
     ax.plot(step, history["train_acc"][mask], color=TRAIN_COLOR, ls="--", label="train accuracy")
     ax.plot(step, history["test_acc"][mask], color=TEST_COLOR, label="test accuracy")
     for column, label in columns.items():
         ax.plot(step, history[column][mask], lw=2, label=label)
-    ax.set_xscale("log")
+    step_axis(ax, "accuracy / index")
     ax.set_ylim(-0.02, 1.02)
-    ax.set_xlabel("optimisation step")
-    ax.set_ylabel("accuracy / index")
     ax.legend(fontsize=8)
     return ax
 

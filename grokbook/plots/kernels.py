@@ -9,10 +9,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokbook.history import History
+from grokbook.plots.steps import log_steps
 
-
-def _positive(history: History) -> np.ndarray:
-    return history["step"] >= 1
+__all__ = ["plot_kernel_panel", "plot_lazy_rich", "plot_timescales"]
 
 
 def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy: dict | None = None,
@@ -28,19 +27,18 @@ def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy:
     ax_loss, ax_change, ax_align = fig.subplots(1, 3)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (h, label) in enumerate(zip(histories, labels)):
-        mask, color = _positive(h), colors[i % len(colors)]
+        (mask, step), color = log_steps(h), colors[i % len(colors)]
         if not mask.any():
             continue
-        step = h["step"][mask]
         ax_loss.plot(step, h["train_loss"][mask], ls="--", color=color, lw=1.2)
         ax_loss.plot(step, h["test_loss"][mask], color=color, lw=1.8, label=label)
         if "ntk.kernel_change" in h:
             ax_change.plot(step, h["ntk.kernel_change"][mask], color=color, label=label)
             ax_align.plot(step, h["ntk.alignment"][mask], color=color, label=label)
     if lazy is not None:
-        mask = np.asarray(lazy["step"]) >= 1
-        ax_loss.plot(np.asarray(lazy["step"])[mask], lazy["train_loss"][mask], color="k", ls="--", lw=1)
-        ax_loss.plot(np.asarray(lazy["step"])[mask], lazy["test_loss"][mask], color="k", lw=1,
+        mask, lazy_step = log_steps(lazy)
+        ax_loss.plot(lazy_step, lazy["train_loss"][mask], color="k", ls="--", lw=1)
+        ax_loss.plot(lazy_step, lazy["test_loss"][mask], color="k", lw=1,
                      label="linearised net (K₀)")
     if kernel_loss is not None:
         ax_loss.axhline(kernel_loss, color="#d62728", lw=1, ls=":", label="K₀ regression, test")

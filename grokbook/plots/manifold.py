@@ -11,33 +11,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokbook.diagnostics.topology import betti_curve
-from grokbook.plots.curves import TEST_COLOR, TRAIN_COLOR, phase_boundaries, shade_phases
+from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, log_steps, plot_metric, step_axis
 from grokbook.history import History
 
 BETTI_COLORS = {0: "#1f77b4", 1: "#d62728"}
 
 
-def plot_over_training(histories: History | Sequence[History], column: str, *, ax: Axes | None = None,
-                       ylabel: str | None = None, labels: Sequence[str] | None = None, phases: bool = True,
-                       color: str | None = None) -> Axes:
-    """One column of one or several histories against optimisation step (log axis); with one history the
-    phases are shaded behind it, with several each curve's t_grok is marked by a dot."""
-    ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.6)).gca()
-    histories = [histories] if isinstance(histories, History) else list(histories)
-    if phases and len(histories) == 1:
-        shade_phases(ax, histories[0])
-    for i, h in enumerate(histories):
-        mask = h["step"] >= 1
-        line, = ax.plot(h["step"][mask], h[column][mask], color=color, label=labels[i] if labels else None)
-        t_grok = phase_boundaries(h)["t_grok"]
-        if t_grok is not None and len(histories) > 1:
-            ax.plot([t_grok], [h.at(column, t_grok)], "o", color=line.get_color(), ms=5)
-    ax.set_xscale("log")
-    ax.set_xlabel("optimisation step")
-    ax.set_ylabel(ylabel or column)
-    if labels or (phases and len(histories) == 1):
-        ax.legend(fontsize=7)
-    return ax
+# One metric-over-steps plot: chapter 6's name for grokbook.plots.steps.plot_metric (the same function).
+plot_over_training = plot_metric
 
 
 def plot_calibration(dims: Sequence[int], readings: Sequence[float], n_points: int, *, ax: Axes | None = None,
@@ -145,20 +126,16 @@ def plot_dimension_panel(history: History, fig: Figure) -> Figure:
     step: the figure of chapter 6's control panel."""
     fig.clear()
     ax_acc, ax_id = fig.subplots(1, 2)
-    mask = history["step"] >= 1
+    mask, steps = log_steps(history)
     if not mask.any():
         return fig
     for column, color, label in (("train_acc", TRAIN_COLOR, "train"), ("test_acc", TEST_COLOR, "test")):
-        ax_acc.plot(history["step"][mask], history[column][mask], color=color, label=label)
-    ax_acc.set_xscale("log")
-    ax_acc.set_xlabel("optimisation step")
-    ax_acc.set_ylabel("accuracy")
+        ax_acc.plot(steps, history[column][mask], color=color, label=label)
+    step_axis(ax_acc, "accuracy")
     ax_acc.legend(fontsize=8)
     for column in [c for c in history.keys() if c.startswith("id")]:
-        ax_id.plot(history["step"][mask], history[column][mask], label=column)
-    ax_id.set_xscale("log")
-    ax_id.set_xlabel("optimisation step")
-    ax_id.set_ylabel("TwoNN intrinsic dimension")
+        ax_id.plot(steps, history[column][mask], label=column)
+    step_axis(ax_id, "TwoNN intrinsic dimension")
     ax_id.legend(fontsize=8)
     fig.tight_layout()
     return fig

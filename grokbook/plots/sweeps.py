@@ -9,6 +9,8 @@ import seaborn as sns
 from matplotlib.axes import Axes
 from matplotlib.patches import Rectangle
 
+__all__ = ["plot_errorbars", "plot_heatmap"]
+
 
 def plot_heatmap(values: np.ndarray, row_values: Sequence, col_values: Sequence, *, row_label: str,
                  col_label: str, value_label: str, ax: Axes | None = None, fmt: str = ".2g",

@@ -7,8 +7,10 @@ from matplotlib.axes import Axes
 
 from grokbook.tasks import Dataset, ModularArithmetic
 
+__all__ = ["plot_table", "plot_task_table"]
 
-def plot_table(task: ModularArithmetic, data: Dataset, ax: Axes | None = None) -> Axes:
+
+def plot_task_table(task: ModularArithmetic, data: Dataset, ax: Axes | None = None) -> Axes:
     """The table ``c = a ∘ b mod p`` as an image (colour = c), test cells greyed out: what the model
     sees is only the bright part."""
     ax = ax if ax is not None else plt.figure(figsize=(4.2, 4)).gca()
@@ -27,3 +29,7 @@ def plot_table(task: ModularArithmetic, data: Dataset, ax: Axes | None = None) -
     ax.set_title(f"a {task.operation} b mod {p}: {len(data.y_train)} training pairs (coloured), "
                  f"{len(data.y_test)} held out (grey)", fontsize=9)
     return ax
+
+
+# The name chapter 1 imports from grokbook.plots: the same function.
+plot_table = plot_task_table

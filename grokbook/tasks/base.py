@@ -5,6 +5,8 @@ from dataclasses import dataclass
 
 import torch
 
+__all__ = ["check_fraction", "Dataset", "split_indices"]
+
 
 @dataclass(frozen=True)
 class Dataset:

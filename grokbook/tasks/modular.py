@@ -8,6 +8,8 @@ import torch
 
 from grokbook.tasks.base import Dataset, check_fraction, split_indices
 
+__all__ = ["OPERATIONS", "is_prime", "ModularArithmetic"]
+
 
 def _divide(a: torch.Tensor, b: torch.Tensor, p: int) -> torch.Tensor:
     # a / b = a · b^(p-2) mod p by Fermat's little theorem, valid because p is prime and b ≠ 0.

@@ -14,6 +14,8 @@ import torch
 
 from grokbook.tasks.base import Dataset
 
+__all__ = ["PolynomialRegression"]
+
 
 @dataclass(frozen=True, kw_only=True)
 class PolynomialRegression:

@@ -14,6 +14,8 @@ from typing import Any
 
 import torch
 
+__all__ = ["ENV", "describe", "exists", "key", "load", "save"]
+
 ENV = "GROKBOOK_CACHE_DIR"
 
 

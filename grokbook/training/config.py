@@ -13,6 +13,8 @@ from grokbook.optim import OPTIMIZERS
 from grokbook.tasks import ModularArithmetic
 from grokbook.device import DTYPES, LOSS_DTYPES
 
+__all__ = ["GRAD_FILTERS", "LOG_GRIDS", "grid", "setting", "TrainConfig", "vary"]
+
 LOG_GRIDS = ("log", "linear")
 GRAD_FILTERS = ("ema", "ma")
 
