@@ -1,4 +1,5 @@
-"""Per-sample losses: softmax cross-entropy, StableMax cross-entropy, mean squared error.
+"""Per-sample losses: softmax cross-entropy, StableMax cross-entropy, mean squared error (on one-hot or
+zero-mean one-hot targets).
 
 Each takes outputs of shape ``(n, C)`` and targets (class ids ``(n,)`` or real values) and returns the
 loss of every sample, shape ``(n,)``; the trainer averages them.
@@ -49,10 +50,23 @@ def mean_squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Te
     return (outputs - targets).square().mean(dim=-1)
 
 
+def centered_mean_squared_error(outputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """``ℓ = (1/C) Σ_c (f_c − ỹ_c)²`` on zero-mean one-hot targets ``ỹ = e_y − 1/C`` (Tian 2025,
+    "Provable scaling laws of feature emergence from learning dynamics of grokking", arXiv 2509.21519):
+    the constant part of the target is removed, so a network without bias starts at the right mean.
+    ``targets`` are class ids."""
+    if targets.is_floating_point():
+        raise ValueError("centered MSE takes class ids (integer targets), got real-valued targets")
+    C = outputs.shape[-1]
+    centered = F.one_hot(targets, C).to(outputs.dtype) - 1.0 / C
+    return (outputs - centered).square().mean(dim=-1)
+
+
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "cross_entropy": cross_entropy,
     "stablemax": stablemax_cross_entropy,
     "mse": mean_squared_error,
+    "mse_centered": centered_mean_squared_error,
 }
 
 

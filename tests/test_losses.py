@@ -88,12 +88,12 @@ def test_accuracy():
 
 def test_get_loss_by_name():
     assert get_loss("stablemax") is stablemax_cross_entropy
-    assert set(LOSSES) == {"cross_entropy", "stablemax", "mse"}
+    assert set(LOSSES) == {"cross_entropy", "stablemax", "mse", "mse_centered"}
 
 
 @pytest.mark.parametrize("name", ["softmax", "StableMax", ""])
 def test_unknown_loss_name(name):
-    with pytest.raises(ValueError, match=r"loss must be one of \['cross_entropy', 'stablemax', 'mse'\]"):
+    with pytest.raises(ValueError, match=r"loss must be one of \['cross_entropy', 'stablemax', 'mse', 'mse_centered'\]"):
         get_loss(name)
     with pytest.raises(ValueError, match="loss must be one of"):  # refused by the config, before any training
         TrainConfig(task=ModularArithmetic(p=5), model=MLPConfig(width=4), loss=name)
@@ -110,3 +110,19 @@ def test_stablemax_zero_loss_only_when_the_probability_rounds_to_one():
     far = torch.tensor([[1e5, -1e5, -1e5]])  # others/top ≈ 2e-10 < u: exactly 0 in float32, not in float64
     assert stablemax_cross_entropy(far, torch.tensor([0])).item() == 0.0
     assert stablemax_cross_entropy(far.double(), torch.tensor([0])).item() > 0
+
+
+def test_centered_mse_is_mse_against_zero_mean_one_hot_targets():
+    from grokbook.losses import centered_mean_squared_error
+    torch.manual_seed(3)
+    f = torch.randn(4, 5, dtype=torch.float64)
+    y = torch.tensor([0, 3, 4, 1])
+    target = torch.eye(5, dtype=torch.float64)[y] - 0.2
+    assert target.sum(dim=1).abs().max() < 1e-12              # zero-mean rows
+    torch.testing.assert_close(centered_mean_squared_error(f, y), (f - target).square().mean(dim=1))
+    # the zero output already has the loss of the plain MSE minus the mean's share
+    zero = centered_mean_squared_error(torch.zeros(1, 5, dtype=torch.float64), y[:1])
+    assert zero.item() == pytest.approx((0.8**2 + 4 * 0.2**2) / 5)
+    assert get_loss("mse_centered") is centered_mean_squared_error
+    with pytest.raises(ValueError, match="class ids"):
+        centered_mean_squared_error(f, torch.rand(4))

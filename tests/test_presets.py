@@ -20,3 +20,13 @@ def test_gromov_config_changes_any_setting_by_name():
     assert cfg.model.parameterization == "gromov"
     with pytest.raises(ValueError, match="no setting called 'depthh'"):
         gromov_config(depthh=2)
+
+
+def test_tian_config_is_xus_setup():
+    from grokbook.training import tian_config
+    cfg = tian_config()
+    assert (cfg.task.p, cfg.task.train_fraction, cfg.model.width) == (71, 0.4, 2048)
+    assert cfg.model.activation == "quadratic" and not cfg.model.bias and cfg.model.embed_dim is None
+    assert (cfg.loss, cfg.optimizer, cfg.lr, cfg.weight_decay) == ("mse_centered", "adamw", 1e-3, 2e-4)
+    assert cfg.batch_size is None and cfg.steps == 400 and cfg.log_grid == "linear"
+    assert tian_config(activation="relu", width=64).model.activation == "relu"

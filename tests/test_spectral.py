@@ -93,3 +93,50 @@ def test_the_logged_update_spectrum_matches_the_weights_moved_between_logs():
         np.testing.assert_allclose([run.history["update.s1"][2], run.history["update.s2"][2]], expected,
                                    rtol=1e-5)
         assert np.isnan(run.history["update.s1"][0])
+
+
+def test_the_trajectory_spectrum_reads_a_planted_plane_of_updates():
+    """Updates drawn inside a 2-D plane (plus tiny noise) have σ₂/σ₃ ≫ 1; isotropic ones do not."""
+    from grokbook.diagnostics.spectral import trajectory_spectrum
+    rng = np.random.default_rng(4)
+    plane = np.linalg.qr(rng.normal(size=(300, 2)))[0].T            # two orthonormal directions
+    coef = rng.normal(size=(12, 2)) * [3.0, 1.0]
+    planar = coef @ plane + 1e-6 * rng.normal(size=(12, 300))
+    s = trajectory_spectrum(planar, k=4)
+    np.testing.assert_allclose(s[:2], np.linalg.svd(coef, compute_uv=False), rtol=1e-4)
+    assert eigengap(s[None])[0] > 1e4
+    assert eigengap(trajectory_spectrum(rng.normal(size=(12, 300)), k=4)[None])[0] < 1.5
+    with pytest.raises(ValueError, match="non-empty"):
+        trajectory_spectrum([])
+
+
+def test_the_lockin_diagnostic_logs_the_window_of_updates_between_logs():
+    from grokbook import MLPConfig, ModularArithmetic, TrainConfig, grid, train_ensemble
+    from grokbook.diagnostics.spectral import lockin_diagnostic, trajectory_spectrum
+
+    configs = grid(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6), model=MLPConfig(width=8),
+                               steps=8, log_grid="linear", log_points=9, device="cpu"), seed=[0, 1])
+    snapshots = {0: [], 1: []}
+
+    def keep(context):
+        snapshots[context.member].append(context.model.first.detach().double().numpy().ravel().copy())
+        return 0.0
+
+    runs = train_ensemble(configs, progress=False,
+                          diagnostics={"keep": keep, "lockin": lockin_diagnostic(window=4, k=3)})
+    for member, run in enumerate(runs):
+        W = snapshots[member]
+        expected = trajectory_spectrum([W[i] - W[i - 1] for i in range(5, 9)], k=3)
+        got = [run.history[f"lockin.s{i}"][8] for i in (1, 2, 3)]
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+        assert run.history["lockin.gap"][8] == pytest.approx(expected[1] / expected[2])
+        assert np.isnan(run.history["lockin.gap"][3]) and np.isfinite(run.history["lockin.gap"][4])
+    with pytest.raises(ValueError, match="window ≥ 3"):
+        lockin_diagnostic(window=2)
+
+
+def test_the_random_null_of_the_sign_rule_is_near_one_on_top_pairs():
+    from grokbook.diagnostics.spectral import random_sign_match
+    assert random_sign_match((400, 60), eta=1.0, top=200, seed=3) >= 0.95
+    assert random_sign_match((400, 60), eta=1.0, top=200, seed=3) == random_sign_match(
+        (400, 60), eta=1.0, top=200, seed=3)

@@ -13,7 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["update_spectrum_diagnostic", "eigengap", "repulsion_matrix", "sign_match", "slope_detector", "update_spectrum"]
+__all__ = ["eigengap", "lockin_diagnostic", "random_sign_match", "repulsion_matrix", "sign_match",
+           "slope_detector", "trajectory_spectrum", "update_spectrum", "update_spectrum_diagnostic"]
 
 
 def update_spectrum(weights: Sequence[np.ndarray] | np.ndarray, lag: int = 1, k: int = 3) -> np.ndarray:
@@ -120,3 +121,67 @@ def update_spectrum_diagnostic(parameter: str = "first", k: int = 3):
         return {f"s{i + 1}": float(v) for i, v in enumerate(values)}
 
     return diagnostic
+
+
+def trajectory_spectrum(updates: Sequence[np.ndarray] | np.ndarray, k: int = 4) -> np.ndarray:
+    """The top ``k`` singular values of the rolling window of updates: the ``w`` updates
+    ``ΔW_{t−w+1} … ΔW_t``, each flattened to a row, form the matrix ``U`` (w × P), and its singular
+    values are the square roots of the eigenvalues of the window's Gram matrix ``U Uᵀ`` (Xu 2026,
+    arXiv 2605.08119). ``σ₂/σ₃ ≫ 1`` says the window's updates lie in a plane: two directions carry
+    the motion. Missing values (fewer than ``k`` updates) are NaN.
+
+    >>> u = [np.array([1.0, 0, 0]), np.array([0, 2.0, 0])]
+    >>> trajectory_spectrum(u, k=3).round(6).tolist()
+    [2.0, 1.0, nan]
+    """
+    U = np.asarray([np.ravel(u) for u in updates], dtype=float)
+    if U.ndim != 2 or len(U) == 0:
+        raise ValueError(f"updates must be a non-empty sequence of arrays, got shape {U.shape}")
+    if k < 1:
+        raise ValueError(f"k must be ≥ 1, got {k}")
+    eig = np.linalg.eigvalsh(U @ U.T)[::-1]
+    values = np.sqrt(np.clip(eig, 0.0, None))
+    out = np.full(k, np.nan)
+    out[:min(k, len(values))] = values[:k]
+    return out
+
+
+def lockin_diagnostic(parameter: str = "first", window: int = 10, k: int = 4):
+    """A diagnostic for ``train(..., diagnostics={"lockin": lockin_diagnostic()})``: at every logged
+    step, :func:`trajectory_spectrum` of the last ``window`` updates of ``parameter`` between logged
+    steps (columns ``lockin.s1`` … ``lockin.s<k>`` and ``lockin.gap`` = σ₂/σ₃; NaN until the window
+    is full). Log every epoch (``log_grid="linear"``, ``log_points=steps + 1``) for Xu's per-epoch
+    window. One ring buffer per ensemble member; no test data is read.
+    """
+    if window < 3 or k < 3:
+        raise ValueError(f"need window ≥ 3 and k ≥ 3 for σ₂/σ₃, got window={window}, k={k}")
+    last: dict[int, np.ndarray] = {}
+    buffers: dict[int, list[np.ndarray]] = {}
+
+    def diagnostic(context) -> dict[str, float]:
+        model = getattr(context.model, "model", context.model)
+        W = dict(model.named_parameters())[parameter].detach().cpu().double().numpy().ravel()
+        if context.step == 0:
+            last.pop(context.member, None)
+            buffers[context.member] = []
+        buffer = buffers.setdefault(context.member, [])
+        previous, last[context.member] = last.get(context.member), W.copy()
+        if previous is not None:
+            buffer.append(W - previous)
+            del buffer[:-window]
+        if len(buffer) < window:
+            values = np.full(k, np.nan)
+        else:
+            values = trajectory_spectrum(buffer, k)
+        out = {f"s{i + 1}": float(v) for i, v in enumerate(values)}
+        out["gap"] = float(eigengap(values[None])[0]) if len(buffer) >= window else float("nan")
+        return out
+
+    return diagnostic
+
+
+def random_sign_match(shape: tuple[int, int], eta: float, top: int = 200, seed: int = 0) -> float:
+    """The null of :func:`sign_match`: the same statistic on Gaussian features of ``shape``
+    (n_samples, K) drawn with ``seed``. A trained network's sign match means something only above it."""
+    rng = np.random.default_rng(seed)
+    return sign_match(rng.standard_normal(shape), eta, top)

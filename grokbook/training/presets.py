@@ -8,6 +8,10 @@ two-layer MLP without biases, φ(x) = x², N(0, 1) weights with input scaling 1/
 
 trained with mean squared error on one-hot targets, full batch, AdamW (lr 1e-2, β = (0.9, 0.98)) and
 no weight decay, on (a + b) mod 97 with 30% of the table and N = 500 hidden units.
+
+``tian_config`` is Tian 2025's two-layer network (arXiv 2509.21519), as Xu 2026 (arXiv 2605.08119)
+trains it: ``ŷ = σ(XW)V`` on frozen one-hot inputs ``X = [e_a; e_b]`` (no embedding, no bias), MSE on
+zero-mean one-hot targets, full batch, Adam lr 1e-3, on (a + b) mod 71 with 40% of the table.
 """
 from __future__ import annotations
 
@@ -17,7 +21,7 @@ from grokbook.models import MLPConfig
 from grokbook.tasks import ModularArithmetic
 from grokbook.training.config import TrainConfig, vary
 
-__all__ = ["gromov_config"]
+__all__ = ["gromov_config", "tian_config"]
 
 
 def gromov_config(**changes: Any) -> TrainConfig:
@@ -37,4 +41,24 @@ def gromov_config(**changes: Any) -> TrainConfig:
         model=MLPConfig(width=500, activation="quadratic", bias=False, parameterization="gromov"),
         loss="mse", optimizer="adamw", lr=1e-2, betas=(0.9, 0.98), weight_decay=0.0,
         eps=1e-10, batch_size=None, steps=1500, log_points=100)
+    return vary(base, **changes) if changes else base
+
+
+def tian_config(**changes: Any) -> TrainConfig:
+    """Tian 2025's setup (arXiv 2509.21519; Xu 2026, arXiv 2605.08119) as a ``TrainConfig``.
+
+    Defaults: M = p = 71, ``+``, 40% of the pairs, K = width 2048, σ(x) = x² (``activation="relu"``
+    for Xu's ReLU arm), no bias, standard init, ``loss="mse_centered"``, decoupled weight decay
+    2e-4 (AdamW; coupled L2 through Adam's gradient drives this network to its zero saddle), lr 1e-3,
+    β = (0.9, 0.999), full batch, 400 epochs logged at every epoch.
+
+    >>> cfg = tian_config(width=128)
+    >>> cfg.model.width, cfg.task.p, cfg.loss, cfg.log_points
+    (128, 71, 'mse_centered', 401)
+    """
+    base = TrainConfig(
+        task=ModularArithmetic(p=71, operation="+", train_fraction=0.4),
+        model=MLPConfig(width=2048, activation="quadratic", bias=False),
+        loss="mse_centered", optimizer="adamw", lr=1e-3, betas=(0.9, 0.999), weight_decay=2e-4,
+        batch_size=None, steps=400, log_grid="linear", log_points=401)
     return vary(base, **changes) if changes else base
