@@ -100,6 +100,27 @@ def test_every_chapter_page_has_figures(chapter):
     assert images or plotly, f"{chapter}: no figure in the outputs"
 
 
+@pytest.mark.parametrize("chapter", CHAPTERS)  # every chapter of _toc.yml, new ones included
+def test_every_chapter_page_has_a_static_twin_with_sliders(chapter):
+    soup = _soup(chapter)
+    twins = [div["id"] for div in soup.select('div.plotly-graph-div[id^="twin-"]')]
+    assert twins, f"{chapter}: no static twin (grokbook.twins.static_twin) where the live panel is"
+    scripts = [tag.get_text() for tag in soup.find_all("script") if not tag.get("src")]
+    for twin in twins:
+        calls = [text for text in scripts if f'"{twin}"' in text and "Plotly.newPlot" in text]
+        assert calls and '"sliders"' in calls[0] and '"method":"restyle"' in calls[0], (
+            f"{chapter}: twin {twin} has no slider that restyles its traces")
+
+
+def test_printed_output_wraps_instead_of_being_cut(page):
+    name, soup = page
+    sheets = [tag["href"].split("?")[0] for tag in soup.find_all("link", rel="stylesheet")]
+    ours = [href for href in sheets if href.endswith("grokbook.css")]
+    assert ours, f"{name} does not link the book's stylesheet"
+    css = ((HTML / name).parent / ours[0]).resolve().read_text(encoding="utf-8")
+    assert re.search(r"div\.cell_output[^{]*pre[^{]*\{[^}]*white-space:\s*pre-wrap", css), css
+
+
 def test_no_page_shows_an_empty_widget_area(page):
     name, soup = page
     empty = soup.find_all("script", type="application/vnd.jupyter.widget-view+json")
