@@ -3,6 +3,8 @@
 * plotly.js (the static twins' slider figures) is copied once from the installed ``plotly`` package into
   ``_static/`` and loaded only by the pages that hold a plotly figure; each figure carries its data and
   no copy of the library.
+* ``grokbook.css`` (next to this file) is copied to ``_static/`` and linked from every page: printed
+  output wraps at the output area's edge instead of being cut there.
 * ``GROKBOOK_HTML_BUILD=1`` is set for the kernels that execute the chapters, so ``grokbook.twins``
   writes figures that use that one copy, and live panels (which need a kernel) leave a one-line pointer
   to the launch button instead of an empty area.
@@ -15,15 +17,18 @@ import os
 from pathlib import Path
 
 PLOTLY_JS = "plotly.min.js"
+CSS = "grokbook.css"
 
 
-def _write_plotly(app, exception) -> None:
+def _write_static(app, exception) -> None:
     if exception is None and app.builder.format == "html":
         import plotly.offline
 
         static = Path(app.outdir) / "_static"
         static.mkdir(parents=True, exist_ok=True)
         (static / PLOTLY_JS).write_text(plotly.offline.get_plotlyjs(), encoding="utf-8")
+        (static / CSS).write_text((Path(__file__).parent / CSS).read_text(encoding="utf-8"),
+                                  encoding="utf-8")
 
 
 def _add_plotly(app, pagename, templatename, context, doctree) -> None:
@@ -33,6 +38,7 @@ def _add_plotly(app, pagename, templatename, context, doctree) -> None:
 
 def setup(app):
     os.environ["GROKBOOK_HTML_BUILD"] = "1"
+    app.add_css_file(CSS)
     app.connect("html-page-context", _add_plotly)
-    app.connect("build-finished", _write_plotly)
+    app.connect("build-finished", _write_static)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -99,11 +99,11 @@ def _label(value: Any) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def _axes(runs: Sequence[Run], controls: dict[str, Any]) -> dict[str, list]:
+def _axes(runs: Sequence[Run], controls: dict[str, Any], settings: dict[str, str]) -> dict[str, list]:
     """The controls whose values differ across the runs, each with its sorted distinct values."""
     axes = {}
     for name, spec in controls.items():
-        values = [setting(run.config, name) for run in runs]
+        values = [setting(run.config, settings.get(name, name)) for run in runs]
         refused = [v for v in values if not admits(name, spec, v)]
         if refused:
             raise ValueError(f"runs have {name}={refused[0]!r}, which the panel's control {spec!r} "
@@ -143,12 +143,14 @@ def _scatter(x, y, color: str, **style) -> go.Scatter:
                       mode="lines", line={"color": color, "width": 2}, showlegend=False, **style)
 
 
-def _run_traces(run: Run, curves: Sequence[str], diagnostic: str | None, name: str):
+def _run_traces(run: Run, curves: Sequence[str], diagnostic: str | None, name: str, labels: dict):
     h = run.history
     keep = np.asarray(h["step"]) >= 1  # logarithmic step axis
     steps = np.asarray(h["step"])[keep].astype(int).tolist()
     for k, column in enumerate(curves):
-        label = CURVE_LABELS.get(column, column)
+        if column not in h:
+            continue
+        label = labels.get(column, column)
         yield _scatter(steps, np.asarray(h[column], dtype=float)[keep], COLORS[k % len(COLORS)],
                        hovertemplate=f"{label}<br>step %{{x}}: %{{y:.3f}}<extra>{name}</extra>"), 1
     if diagnostic is not None and diagnostic in h:
@@ -176,7 +178,9 @@ def _summary_traces(runs, axes, keys, diagnostic):
 
 def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequence[str] = ("train_acc",
                 "test_acc"), diagnostic: str = "steps_to_grok", title: str = "",
-                initial: dict[str, Any] | None = None, height: int = 430) -> Twin:
+                initial: dict[str, Any] | None = None, height: int = 430,
+                settings: dict[str, str] | None = None, labels: dict[str, str] | None = None,
+                log_y: bool = False) -> Twin:
     """A figure with one slider per control that varies across ``runs`` (one or two), scrubbing through
     the runs' training curves (left) and a key diagnostic (right).
 
@@ -184,13 +188,28 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
     value of a control must be one the panel admits. ``diagnostic`` is a run attribute drawn over the
     grid's first axis (``"steps_to_grok"``: the first step with test accuracy ≥ 95%, one line per value of
     the second axis, the selected run circled) or a history column drawn over steps. ``initial`` picks
-    the runs shown first (default: each axis's first value). Runs are shown on a logarithmic step axis.
+    the runs shown first (default: each axis's first value). Runs are shown on a logarithmic step axis
+    (and the curves on a logarithmic value axis with ``log_y``, e.g. for losses).
+
+    ``settings`` maps a control's name to the setting it sets, for a :class:`grokbook.widgets.ControlPanel`
+    whose controls are labelled (``{"α (init scale)": "init_scale"}``; unmapped names are settings).
+    ``labels`` names history columns in legends and axis titles (``{"collapse.fraction": "collapsed"}``);
+    a curve a run's history lacks is left out.
     """
     if not runs:
         raise ValueError("a twin needs at least one run")
-    axes = _axes(runs, controls)
+    settings = dict(settings or {})
+    unknown = [name for name in settings if name not in controls]
+    if unknown:
+        raise ValueError(f"settings name {unknown}, which are not controls of the panel {list(controls)}")
+    labels = {**CURVE_LABELS, **(labels or {})}
+    axes = _axes(runs, controls, settings)
     names = list(axes)
-    index = [tuple(axes[n].index(setting(run.config, n)) for n in names) for run in runs]
+
+    def value(run: Run, name: str) -> Any:
+        return setting(run.config, settings.get(name, name))
+
+    index = [tuple(axes[n].index(value(run, n)) for n in names) for run in runs]
     keys = {(pos + (0, 0))[:2]: k for k, pos in enumerate(index)}
     if len(keys) != len(runs):
         raise ValueError("two runs share the same control values: a slider cannot tell them apart")
@@ -198,11 +217,11 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
     figure = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
         "training curves of the selected run",
         (f"{diagnostic.replace('_', ' ')} over {names[0]}" if summary and names else
-         CURVE_LABELS.get(diagnostic, str(diagnostic)))))
+         labels.get(diagnostic, str(diagnostic)))))
     tags = []  # per trace: (index on the first axis or None, index on the second or None)
     for (i, j), k in sorted(keys.items()):
-        name = ", ".join(f"{n}={_label(setting(runs[k].config, n))}" for n in names)
-        for trace, col in _run_traces(runs[k], curves, None if summary else diagnostic, name):
+        name = ", ".join(f"{n}={_label(value(runs[k], n))}" for n in names)
+        for trace, col in _run_traces(runs[k], curves, None if summary else diagnostic, name, labels):
             figure.add_trace(trace, row=1, col=col)
             tags.append((i if names else None, j if len(names) > 1 else None))
     if summary and names:
@@ -210,7 +229,7 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
             figure.add_trace(trace, row=1, col=col)
             tags.append((i, j))
     for k, column in enumerate(curves):  # legend entries that every slider position keeps
-        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=CURVE_LABELS.get(column, column),
+        figure.add_trace(go.Scatter(x=[None], y=[None], mode="lines", name=labels.get(column, column),
                                     line={"color": COLORS[k % len(COLORS)], "width": 2}), row=1, col=1)
         tags.append((None, None))
     start = [axes[n].index(initial[n]) if initial and n in initial else 0 for n in names] + [0, 0]
@@ -234,7 +253,7 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
                         "pad": {"t": 30}})
     figure.update_xaxes(type="log", title_text="optimisation step (log scale)", row=1, col=1)
     figure.update_yaxes(title_text="accuracy" if set(curves) <= {"train_acc", "test_acc"} else "value",
-                        row=1, col=1)
+                        type="log" if log_y else "linear", row=1, col=1)
     if summary and names:
         figure.update_xaxes(title_text=names[0], row=1, col=2)
         figure.update_yaxes(title_text=f"{diagnostic.replace('_', ' ')} (steps)"
@@ -242,7 +261,7 @@ def static_twin(runs: Sequence[Run], controls: dict[str, Any], *, curves: Sequen
                                else ""), row=1, col=2)
     else:
         figure.update_xaxes(type="log", title_text="optimisation step (log scale)", row=1, col=2)
-        figure.update_yaxes(title_text=CURVE_LABELS.get(diagnostic, str(diagnostic)), row=1, col=2)
+        figure.update_yaxes(title_text=labels.get(diagnostic, str(diagnostic)), row=1, col=2)
     figure.update_layout(title_text=title, height=height + 90 * bool(sliders), sliders=sliders,
                          template="plotly_white", margin={"t": 70, "b": 40 + 90 * bool(sliders)},
                          legend={"x": 0.01, "y": 0.75, "bgcolor": "rgba(255,255,255,0.7)"})

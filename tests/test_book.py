@@ -88,3 +88,16 @@ def test_no_run_number_is_typed_in_prose(path):
              for line in typed_run_numbers("".join(c["source"]))]
     assert not typed, "typed run numbers (generate them or label them '(paper)'):\n" + "\n".join(
         f"  cell {i}: {line[:120]}" for i, line in typed)
+
+
+def _code(path: Path) -> str:
+    return "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                     if c["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)  # every chapter of _toc.yml, new ones included
+def test_every_chapter_has_a_static_twin_before_its_live_panel(chapter):
+    code = _code(ROOT / f"{chapter}.ipynb")
+    assert "static_twin(" in code, f"{chapter}: no static twin (grokbook.twins.static_twin) of its panel"
+    panel = max(code.rfind("training_panel("), code.rfind("ControlPanel("))
+    assert panel < 0 or code.find("static_twin(") < panel, f"{chapter}: the twin comes after the panel"

@@ -78,6 +78,16 @@ def test_no_warning_or_stderr_text_in_outputs(page):
     assert not soup.select("div.cell_output .traceback, div.cell_output .output.traceback"), name
 
 
+def test_generated_prose_has_no_raw_tex(page):
+    """grokbook.report's Markdown is parsed as MyST, so its $…$ becomes maths like the chapter's own text."""
+    name, soup = page
+    for output in _outputs(soup):
+        for math in output.select(".math"):
+            math.decompose()
+        raw = re.findall(r"\$[^$\n]*[\\_^{][^$\n]*\$", output.get_text())
+        assert not raw, f"{name} shows raw TeX in an output: {raw[:3]}"
+
+
 def test_the_title_comes_first_and_is_numbered_once(page):
     name, soup = page
     article = soup.select_one("article") or soup
@@ -98,6 +108,28 @@ def test_every_chapter_page_has_figures(chapter):
     images = [img for o in _outputs(soup) for img in o.find_all("img")]
     plotly = soup.select("div.plotly-graph-div")
     assert images or plotly, f"{chapter}: no figure in the outputs"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)  # every chapter of _toc.yml, new ones included
+def test_every_chapter_page_has_a_static_twin_with_sliders(chapter):
+    soup = _soup(chapter)
+    twins = [div["id"] for div in soup.select('div.plotly-graph-div[id^="twin-"]')]
+    assert twins, f"{chapter}: no static twin (grokbook.twins.static_twin) where the live panel is"
+    scripts = [tag.get_text() for tag in soup.find_all("script") if not tag.get("src")]
+    for twin in twins:
+        calls = [text for text in scripts if f'"{twin}"' in text and "Plotly.newPlot" in text]
+        assert calls and '"sliders"' in calls[0] and '"method":"restyle"' in calls[0], (
+            f"{chapter}: twin {twin} has no slider that restyles its traces")
+
+
+def test_code_and_printed_output_wrap_instead_of_being_cut(page):
+    name, soup = page
+    sheets = [tag["href"].split("?")[0] for tag in soup.find_all("link", rel="stylesheet")]
+    ours = [href for href in sheets if href.endswith("grokbook.css")]
+    assert ours, f"{name} does not link the book's stylesheet"
+    css = ((HTML / name).parent / ours[0]).resolve().read_text(encoding="utf-8")
+    for area in ("cell_input", "cell_output"):  # code (≤ 88 columns, fits at 1280 px) and printed output
+        assert re.search(rf"div\.{area}[^{{]*pre[^{{]*\{{[^}}]*white-space:\s*pre-wrap", css), area
 
 
 def test_no_page_shows_an_empty_widget_area(page):

@@ -101,3 +101,23 @@ def test_specs():
     for bad in ("wide", [], (2.0, 1.0), (0.0, 1.0, "log")):
         with pytest.raises(ValueError, match="spec must be"):
             spec_kind("a", bad)
+
+
+def test_labelled_controls_map_to_settings_and_columns_get_labels(runs):
+    labelled = {"training data": (0.1, 0.9), "weight decay": (0.0, 2.0)}
+    settings = {"training data": "train_fraction", "weight decay": "weight_decay"}
+    twin = static_twin(runs, labelled, settings=settings, curves=("test_loss", "missing"),
+                       diagnostic="weight_norm", labels={"weight_norm": "the norm"}, log_y=True)
+    assert twin.axes == {"training data": [0.3, 0.5, 0.7], "weight decay": [0.0, 1.0]}
+    assert twin.figure.layout.sliders[0].currentvalue.prefix == "training data = "
+    assert twin.figure.layout.yaxis.type == "log" and twin.figure.layout.yaxis2.title.text == "the norm"
+    names = {t.hovertemplate.split("<extra>")[1] for t in twin.figure.data if t.hovertemplate}
+    assert "training data=0.5, weight decay=1</extra>" in names
+    # a curve the histories lack is left out: one test-loss and one norm trace per run, one legend entry each
+    assert len([t for t in twin.figure.data if t.x and t.x[0] is not None]) == 2 * len(runs)
+    with pytest.raises(ValueError, match="cannot take"):
+        static_twin(runs, {**labelled, "training data": (0.4, 0.9)}, settings=settings)
+    with pytest.raises(ValueError, match="not controls"):
+        static_twin(runs, labelled, settings={**settings, "lr": "lr"})
+    with pytest.raises(ValueError, match="no setting|setting"):
+        static_twin(runs, labelled)  # "training data" is no setting of a TrainConfig
