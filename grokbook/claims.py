@@ -20,7 +20,7 @@ import html
 from dataclasses import dataclass
 from typing import Sequence
 
-__all__ = ["Claim", "ClaimContradicted", "Verdict", "report", "share_text"]
+__all__ = ["Claim", "ClaimContradicted", "Outcome", "Verdict", "report", "share_text"]
 
 
 class ClaimContradicted(AssertionError):
@@ -57,6 +57,31 @@ def share_text(outcomes: Sequence[bool], unit: str = "seeds") -> str:
     return f"{sum(bool(o) for o in outcomes)}/{len(outcomes)} {unit}"
 
 
+class Outcome:
+    """Whether a claim held: true or false like a bool, and shown as nothing when it ends a cell (a
+    claim's cell shows the claim in the verdict table, not a stray ``True``)."""
+
+    __slots__ = ("holds",)
+
+    def __init__(self, holds: bool) -> None:
+        self.holds = bool(holds)
+
+    def __bool__(self) -> bool:
+        return self.holds
+
+    def __eq__(self, other: object) -> bool:
+        return self.holds == bool(other) if isinstance(other, (bool, Outcome)) else NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.holds)
+
+    def __repr__(self) -> str:
+        return f"Outcome({self.holds})"
+
+    def _ipython_display_(self) -> None:
+        pass
+
+
 class Verdict:
     """The claims of one chapter, in the order they were checked."""
 
@@ -65,8 +90,8 @@ class Verdict:
         self.claims: list[Claim] = []
 
     def check(self, statement: str, holds: bool, measured: str, *, control: str, expect: bool | None = True
-              ) -> bool:
-        """Record a claim decided by ``holds`` (computed from the runs); returns ``holds``.
+              ) -> Outcome:
+        """Record a claim decided by ``holds`` (computed from the runs); returns whether it held.
 
         ``control`` names what the rule is measured against (a null model, a control run, a baseline):
         a rule that cannot come out the other way is not a claim, so it must be stated.
@@ -75,10 +100,10 @@ class Verdict:
             raise ValueError(f"claim {statement!r} names no control: say what the rule is measured against")
         holds = bool(holds)
         self.claims.append(Claim(statement, measured, holds, expect, control))
-        return holds
+        return Outcome(holds)
 
     def share(self, statement: str, outcomes: Sequence[bool], *, at_least: float, control: str,
-              measured: str = "", unit: str = "seeds", expect: bool | None = True) -> bool:
+              measured: str = "", unit: str = "seeds", expect: bool | None = True) -> Outcome:
         """A claim over seeds: holds when the share of true ``outcomes`` is ≥ ``at_least`` (a fraction).
 
         The share is written into the measured text ("3/3 seeds"), so the prose never types it.

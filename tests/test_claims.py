@@ -55,3 +55,15 @@ def test_a_smoke_run_shows_claims_without_enforcing_them(monkeypatch):
     verdict = Verdict("demo")
     verdict.check("flipped", False, "0", control="x")
     verdict.confirm()  # no raise: budgets are cut in a smoke run
+
+
+def test_an_outcome_is_a_bool_that_a_cell_does_not_show():
+    from IPython.utils.capture import capture_output
+    from IPython.display import display
+    verdict = Verdict("t")
+    held, failed = verdict.check("a", True, "1", control="c"), verdict.check("b", False, "0", control="c")
+    assert held and not failed and held == True and failed == False  # noqa: E712
+    assert [bool(held), bool(failed)] == [True, False]
+    with capture_output() as shown:
+        display(held)
+    assert not shown.outputs
