@@ -58,12 +58,17 @@ def test_a_smoke_run_shows_claims_without_enforcing_them(monkeypatch):
 
 
 def test_an_outcome_is_a_bool_that_a_cell_does_not_show():
+    from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
-    from IPython.display import display
     verdict = Verdict("t")
     held, failed = verdict.check("a", True, "1", control="c"), verdict.check("b", False, "0", control="c")
     assert held and not failed and held == True and failed == False  # noqa: E712
     assert [bool(held), bool(failed)] == [True, False]
-    with capture_output() as shown:
-        display(held)
-    assert not shown.outputs
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(held=held, plain=True)
+    with capture_output() as plain:
+        shell.run_cell("plain")
+    with capture_output() as outcome:
+        shell.run_cell("held")
+    assert "True" in plain.stdout  # a bool ending a cell is shown …
+    assert "True" not in outcome.stdout and "Outcome" not in outcome.stdout  # … an Outcome is not
