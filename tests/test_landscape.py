@@ -108,3 +108,21 @@ def test_straight_path_and_path_losses_match_direct_evaluation():
         ls.path_losses(a, path[:, :-1], x, y, loss)
     with pytest.raises(ValueError, match="n_points"):
         ls.straight_path(ta, tb, 1)
+
+
+def test_lazy_memorizer_interpolates_and_is_bounded_by_the_class_generalizer():
+    task = ModularArithmetic(p=7, train_fraction=0.5)
+    out = ls.lazy_memorizer(task, width=98, seed=0)
+    assert out["n_train"] == 24 and out["train_residual"] < 1e-8
+    assert out["readout_norm"] <= out["full_table_norm"] + 1e-9   # the generalizer also fits the train pairs
+    assert 0 <= out["test_acc"] <= 1 and out["balanced_norm"] > 0
+
+
+def test_planted_generalizer_is_perfect_and_its_scale_is_least_squares():
+    out = ls.planted_generalizer(7, [1, 2, 3])
+    assert out["accuracy"] == 1.0
+    # all (p−1)/2 frequencies: logits s·(pδ − 1)/2; the best s leaves a known error per entry
+    p = 7
+    g = np.where(np.eye(p, dtype=bool), (p - 1) / 2, -0.5)
+    s = (g * np.eye(p)).sum() / (g * g).sum()
+    assert out["mse"] == pytest.approx(((s * g - np.eye(p)) ** 2).mean(), rel=1e-9)

@@ -48,5 +48,16 @@ def test_bad_inputs_are_refused():
         fit_power_law(np.array([1.0, 2, 3]), np.array([1.0, 2]))
     with pytest.raises(ValueError, match="uncensored points"):
         fit_power_law(np.array([1.0, 2, 3]), np.array([1.0, 2, 3]), censored=[True, True, False])
+    lenient = fit_power_law(np.array([1.0, 2, 3]), np.array([1.0, 2, 3]), censored=[True, True, False],
+                            strict=False)
+    assert np.isnan(lenient["exponent"]) and lenient["n_censored"] == 2
     with pytest.raises(ValueError, match="level"):
         fit_power_law(np.array([1.0, 2, 3, 4]), np.array([1.0, 2, 3, 4]), level=1.5)
+
+
+def test_censored_times_count_unfinished_runs_at_the_budget():
+    from grokbook.diagnostics.scaling import censored_times
+    t, c = censored_times(np.array([10.0, np.nan, 5.0]), np.array([30.0, np.nan, np.nan]), 100)
+    assert t.tolist() == [20.0, 100.0, 95.0] and c.tolist() == [False, True, True]
+    with pytest.raises(ValueError, match="one shape"):
+        censored_times(np.array([1.0]), np.array([1.0, 2.0]), 10)

@@ -15,8 +15,9 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["balanced_norm", "barrier", "crossing_lambda", "min_norm_interpolant", "parameter_vector",
-           "path_energy", "path_losses", "quadratic_features", "straight_path"]
+__all__ = ["balanced_norm", "barrier", "crossing_lambda", "lazy_memorizer", "min_norm_interpolant",
+           "parameter_vector", "path_energy", "path_losses", "planted_generalizer", "quadratic_features",
+           "straight_path"]
 
 
 # ------------------------------------------------------------------------------------------ norms
@@ -154,3 +155,49 @@ def crossing_lambda(loss_a: float, loss_b: float, norm_sq_a: float, norm_sq_b: f
         return float("nan")
     lam = (loss_b - loss_a) / dn
     return float(lam) if lam >= 0 else float("nan")
+
+
+# ------------------------------------------------------------------------------------------ the two classes
+def lazy_memorizer(task, width: int, seed: int) -> dict[str, float]:
+    """The lazy (kernel) interpolant of one split: Gromov's quadratic MLP with its first layer frozen at
+    initialisation (``MLPConfig(width, activation="quadratic", bias=False)``, standard init), readout
+    ``R = Φ⁺ Y`` (:func:`min_norm_interpolant`) fitted to the one-hot targets of the training pairs.
+
+    Returns ``n_train``, ``readout_norm`` ``‖R‖_F``, ``full_table_norm`` (the same class's minimum-norm
+    readout fitted to *every* pair: the class's generalizer, which also fits the training pairs, so it is
+    never smaller), ``balanced_norm`` of the whole network (:func:`balanced_norm`), ``test_acc`` and
+    ``train_residual`` (max |ΦR − Y|). ``task`` is a ``ModularArithmetic`` with ``operation="+"``.
+    """
+    from grokbook.models import MLPConfig, build_model
+
+    data = task.build(seed=seed)
+    model = build_model(MLPConfig(width=width, activation="quadratic", bias=False), data, seed=seed)
+    x, y = task.table()
+    eye = np.eye(data.n_outputs)
+    phi = quadratic_features(model.first, data.x_train)
+    readout = min_norm_interpolant(phi, eye[data.y_train.numpy()])
+    full = min_norm_interpolant(quadratic_features(model.first, x), eye[y.numpy()])
+    guess = (quadratic_features(model.first, data.x_test) @ readout).argmax(1)
+    return {"n_train": float(data.n_train), "readout_norm": float(np.linalg.norm(readout)),
+            "full_table_norm": float(np.linalg.norm(full)),
+            "balanced_norm": balanced_norm(model.first, torch.as_tensor(readout)),
+            "test_acc": float(np.mean(guess == data.y_test.numpy())),
+            "train_residual": float(np.abs(phi @ readout - eye[data.y_train.numpy()]).max())}
+
+
+def planted_generalizer(p: int, frequencies: Sequence[int]) -> dict[str, float]:
+    """Gromov's planted Fourier network (``grokbook.models.planted``) at the output scale that minimises
+    the squared error to the one-hot table, ``s* = ⟨f, Y⟩ / ⟨f, f⟩``: its ``balanced_norm``, ``mse`` and
+    ``accuracy`` on every pair. Nothing in it depends on which pairs are for training (O(1) in N)."""
+    from grokbook.models.planted import planted_mlp
+    from grokbook.tasks import ModularArithmetic
+
+    model = planted_mlp(p, list(frequencies), scale=1.0, dtype=torch.float64)
+    x, y = ModularArithmetic(p=p).table()
+    with torch.no_grad():
+        out = model(x)
+    target = torch.eye(p, dtype=torch.float64)[y]
+    s = float((out * target).sum() / out.square().sum())
+    return {"balanced_norm": balanced_norm(model.first, model.readout * s),
+            "mse": float((s * out - target).square().mean()),
+            "accuracy": float((out.argmax(1) == y).double().mean())}

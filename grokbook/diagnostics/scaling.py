@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["fit_exponents", "fit_power_law"]
+__all__ = ["censored_times", "fit_exponents", "fit_power_law"]
 
 
 def _tobit(design: np.ndarray, z: np.ndarray, censored: np.ndarray) -> np.ndarray:
@@ -36,7 +36,7 @@ def _tobit(design: np.ndarray, z: np.ndarray, censored: np.ndarray) -> np.ndarra
 
 
 def fit_exponents(x: np.ndarray, y: np.ndarray, *, censored: np.ndarray | None = None, n_boot: int = 200,
-                  level: float = 0.9, seed: int = 0) -> dict:
+                  level: float = 0.9, seed: int = 0, strict: bool = True) -> dict:
     """Fit ``ln y = c + Σ_i b_i ln x_i`` and bootstrap the exponents ``b_i``.
 
     ``x``: ``(n,)`` or ``(n, k)`` positive regressors; ``y``: ``(n,)`` positive values; ``censored``: a
@@ -45,7 +45,8 @@ def fit_exponents(x: np.ndarray, y: np.ndarray, *, censored: np.ndarray | None =
     bias the exponents towards zero. The interval is the percentile bootstrap over rows (resampled with
     replacement, ``n_boot`` times) at ``level``.
 
-    Returns ``{"exponents": (k,), "ci": (k, 2), "prefactor": A, "n": rows, "n_censored": …}``.
+    Returns ``{"exponents": (k,), "ci": (k, 2), "prefactor": A, "n": rows, "n_censored": …}``. With
+    ``strict=False`` too few uncensored points give NaN exponents instead of an error (a smoke run).
 
     >>> x = np.array([1.0, 2, 4, 8, 16]); fit = fit_exponents(x, 3 * x ** -1.0, n_boot=20)
     >>> round(float(fit["exponents"][0]), 3), round(fit["prefactor"], 3)
@@ -63,6 +64,9 @@ def fit_exponents(x: np.ndarray, y: np.ndarray, *, censored: np.ndarray | None =
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level}")
     k = x.shape[1]
+    if (~cens).sum() < k + 2 and not strict:
+        return {"exponents": np.full(k, np.nan), "ci": np.full((k, 2), np.nan), "prefactor": float("nan"),
+                "n": len(y), "n_censored": int(cens.sum())}
     if (~cens).sum() < k + 2:
         raise ValueError(f"need at least {k + 2} uncensored points to fit {k} exponent(s) and a scale, "
                          f"got {(~cens).sum()}")
@@ -95,3 +99,19 @@ def fit_power_law(x: np.ndarray, y: np.ndarray, **kwargs) -> dict:
     fit = fit_exponents(np.asarray(x, dtype=float).ravel(), y, **kwargs)
     return {"exponent": float(fit["exponents"][0]), "ci": tuple(float(c) for c in fit["ci"][0]),
             "prefactor": fit["prefactor"], "n": fit["n"], "n_censored": fit["n_censored"]}
+
+
+def censored_times(start: np.ndarray, end: np.ndarray, budget: float) -> tuple[np.ndarray, np.ndarray]:
+    """Durations ``end − start`` with the runs that never reached ``end`` (NaN) censored at the budget:
+    their duration is the lower bound ``budget − start``. Returns ``(durations, censored)``; runs that
+    never reached ``start`` either are censored at ``budget``.
+
+    >>> censored_times(np.array([10.0, 20.0]), np.array([50.0, np.nan]), 100)
+    (array([40., 80.]), array([False,  True]))
+    """
+    start, end = np.asarray(start, dtype=float), np.asarray(end, dtype=float)
+    if start.shape != end.shape:
+        raise ValueError(f"start and end must have one shape, got {start.shape} and {end.shape}")
+    censored = ~np.isfinite(end)
+    begun = np.where(np.isfinite(start), start, 0.0)
+    return np.where(censored, budget - begun, end - begun), censored
