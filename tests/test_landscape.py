@@ -126,3 +126,10 @@ def test_planted_generalizer_is_perfect_and_its_scale_is_least_squares():
     g = np.where(np.eye(p, dtype=bool), (p - 1) / 2, -0.5)
     s = (g * np.eye(p)).sum() / (g * g).sum()
     assert out["mse"] == pytest.approx(((s * g - np.eye(p)) ** 2).mean(), rel=1e-9)
+
+
+def test_balanced_norm_diagnostic_reads_the_model():
+    from types import SimpleNamespace
+    model = planted_mlp(7, [1])
+    assert ls.balanced_norm_diagnostic(SimpleNamespace(model=model)) == pytest.approx(
+        ls.balanced_norm(model.first, model.readout))

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["balanced_norm", "barrier", "crossing_lambda", "lazy_memorizer", "min_norm_interpolant",
-           "parameter_vector", "path_energy", "path_losses", "planted_generalizer", "quadratic_features",
+__all__ = ["balanced_norm", "balanced_norm_diagnostic", "barrier", "crossing_lambda", "lazy_memorizer",
+           "min_norm_interpolant", "parameter_vector", "path_energy", "path_losses", "planted_generalizer", "quadratic_features",
            "straight_path"]
 
 
@@ -201,3 +201,9 @@ def planted_generalizer(p: int, frequencies: Sequence[int]) -> dict[str, float]:
     return {"balanced_norm": balanced_norm(model.first, model.readout * s),
             "mse": float((s * out - target).square().mean()),
             "accuracy": float((out.argmax(1) == y).double().mean())}
+
+
+def balanced_norm_diagnostic(ctx) -> float:
+    """A trainer diagnostic (``diagnostics={"balanced_norm": balanced_norm_diagnostic}``): the
+    :func:`balanced_norm` of a quadratic MLP's ``first`` and ``readout`` at each logged step."""
+    return balanced_norm(ctx.model.first, ctx.model.readout)
