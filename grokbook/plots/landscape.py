@@ -30,9 +30,8 @@ def plot_norm_scaling(n_train: dict[str, np.ndarray], norms: dict[str, np.ndarra
             label = f"{name}: N^{fit['exponent']:.2f} [{lo:.2f}, {hi:.2f}]"
             ax.plot(grid, fit["prefactor"] * grid ** fit["exponent"], color=dots.get_facecolor()[0])
         dots.set_label(label)
-    for name, value in (flat or {}).items():
-        ax.axhline(value, ls="--", lw=1, color="k", alpha=0.6)
-        ax.annotate(name, (ax.get_xlim()[0], value), xytext=(4, 3), textcoords="offset points", fontsize=8)
+    for (name, value), style in zip((flat or {}).items(), ("--", ":", "-.", (0, (1, 3)))):
+        ax.axhline(value, ls=style, lw=1.2, color="k", alpha=0.7, label=f"{name}: {value:.1f}")
     ax.set_xscale("log"); ax.set_yscale("log")
     ax.set_xlabel("training pairs N"); ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
