@@ -133,3 +133,22 @@ def test_balanced_norm_diagnostic_reads_the_model():
     model = planted_mlp(7, [1])
     assert ls.balanced_norm_diagnostic(SimpleNamespace(model=model)) == pytest.approx(
         ls.balanced_norm(model.first, model.readout))
+
+
+def test_tilt_analysis_agrees_with_its_parts():
+    p = 7
+    mem, gen = planted_mlp(p, [1, 2], scale=1.0), planted_mlp(p, [2, 3], scale=0.5)
+    x, y = ModularArithmetic(p=p).table()
+    loss = get_loss("mse")
+    tilts = np.geomspace(1e-6, 10, 200)
+    out = ls.tilt_analysis(mem, gen, x, y, loss, tilts, n_points=21)
+    path = ls.straight_path(ls.parameter_vector(mem), ls.parameter_vector(gen), 21)
+    assert np.allclose(out["L"], ls.path_losses(gen, path, x, y, loss))
+    assert out["F0"] == pytest.approx(1 / p)          # all-zero logits against one-hot targets
+    if np.isfinite(out["spinodal"]):
+        k = int(np.searchsorted(tilts, out["spinodal"]))
+        e = ls.path_energy(out["L"], out["n2"], tilts)
+        assert ls.barrier(e[k])["height_from_start"] <= 1e-12
+        assert k == 0 or ls.barrier(e[k - 1])["height_from_start"] > 1e-12
+    with pytest.raises(ValueError, match="increasing"):
+        ls.tilt_analysis(mem, gen, x, y, loss, np.array([1.0, 0.5]))

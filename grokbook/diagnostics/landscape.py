@@ -17,7 +17,7 @@ from torch import nn
 
 __all__ = ["balanced_norm", "balanced_norm_diagnostic", "barrier", "crossing_lambda", "lazy_memorizer",
            "min_norm_interpolant", "parameter_vector", "path_energy", "path_losses", "planted_generalizer", "quadratic_features",
-           "straight_path"]
+           "straight_path", "tilt_analysis"]
 
 
 # ------------------------------------------------------------------------------------------ norms
@@ -207,3 +207,28 @@ def balanced_norm_diagnostic(ctx) -> float:
     """A trainer diagnostic (``diagnostics={"balanced_norm": balanced_norm_diagnostic}``): the
     :func:`balanced_norm` of a quadratic MLP's ``first`` and ``readout`` at each logged step."""
     return balanced_norm(ctx.model.first, ctx.model.readout)
+
+
+def tilt_analysis(memorizer: nn.Module, generalizer: nn.Module, x: torch.Tensor, y: torch.Tensor,
+                  loss_fn: Callable, tilts: np.ndarray, n_points: int = 41) -> dict:
+    """The tilt of ``F_λ = L + λ‖θ‖²`` on the straight path from ``memorizer`` (s = 0) to ``generalizer``
+    (s = 1), two models of one architecture, loss on ``(x, y)``.
+
+    Returns the profiles ``L`` and ``n2`` (``‖θ(s)‖²``), ``barrier0`` (the loss barrier from the
+    memorizer at λ = 0), ``star`` (:func:`crossing_lambda` of the two ends; NaN when no λ ≥ 0 swaps them),
+    ``spinodal`` (the smallest of ``tilts`` at which the memorizer has no barrier left; ``inf`` if none),
+    ``F0`` (the loss at θ = 0) and ``zero`` (the λ₀ above which θ = 0 has a lower F than the generalizer).
+    """
+    tilts = np.asarray(tilts, dtype=float)
+    if tilts.ndim != 1 or len(tilts) == 0 or np.any(np.diff(tilts) <= 0):
+        raise ValueError("tilts must be a non-empty increasing 1-D array of λ values")
+    path = straight_path(parameter_vector(memorizer), parameter_vector(generalizer), n_points)
+    losses = path_losses(generalizer, path, x, y, loss_fn)
+    n2 = path.square().sum(1).numpy()
+    heights = np.array([barrier(e)["height_from_start"] for e in path_energy(losses, n2, tilts)])
+    gone = heights <= 1e-12
+    f0 = float(path_losses(generalizer, 0 * path[:1], x, y, loss_fn)[0])
+    return {"L": losses, "n2": n2, "barrier0": barrier(losses)["height_from_start"],
+            "star": crossing_lambda(losses[0], losses[-1], n2[0], n2[-1]),
+            "spinodal": float(tilts[np.argmax(gone)]) if gone.any() else float("inf"),
+            "F0": f0, "zero": crossing_lambda(losses[-1], f0, n2[-1], 0.0)}
