@@ -159,10 +159,45 @@ def test_gromov_training_matches_plain_torch_adamw():
     assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
 
 
+GROMOV_CODE = dataclasses.replace(GROMOV, parameterization="gromov_code")
+
+
+def test_gromov_code_puts_the_scale_in_the_init():
+    # the authors' code: W ~ N(0, σ²), σ = ½ (2N)^(−1/3), f = W2 φ(W1 x), no multipliers
+    model = build_model(dataclasses.replace(GROMOV_CODE, width=500), DATA, seed=0)
+    assert set(model.multipliers.values()) == {1.0}
+    sigma = 0.5 * 1000 ** (-1 / 3)
+    assert abs(model.first.std().item() / sigma - 1) < 0.02
+    assert abs(model.readout.std().item() / sigma - 1) < 0.03
+
+
+def test_gromov_code_training_matches_plain_torch_adamw():
+    # the oracle: nn.Linear-style weights, F.mse_loss (mean over samples and classes), torch AdamW
+    from grokbook import TrainConfig, train
+    from grokbook.tasks import ModularArithmetic as MA
+    cfg = TrainConfig(task=MA(p=11, train_fraction=0.5), model=GROMOV_CODE, loss="mse", lr=1e-2,
+                      betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0, steps=5, log_points=2, device="cpu")
+    run = train(cfg, progress=False)
+    start = build_model(GROMOV_CODE, DATA, seed=0)
+    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
+    w2 = start.readout.detach().clone().requires_grad_()
+    opt = torch.optim.AdamW([w1, w2], lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0)
+    x = DATA.x_train
+    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
+    target = nn.functional.one_hot(DATA.y_train, 11).float()
+    for _ in range(5):
+        opt.zero_grad()
+        nn.functional.mse_loss((one_hot @ w1).square() @ w2, target).backward()
+        opt.step()
+    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
+    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+
+
 @pytest.mark.parametrize("kwargs, match", [
     (dict(parameterization="mup"), "parameterization must be one of"),
     (dict(parameterization="gromov", bias=True), "needs bias=False"),
     (dict(parameterization="gromov", bias=False, embed_dim=4), "needs bias=False"),
+    (dict(parameterization="gromov_code", bias=True), "'gromov_code' needs bias=False"),
 ])
 def test_bad_parameterization_raises(kwargs, match):
     with pytest.raises(ValueError, match=match):

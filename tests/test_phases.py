@@ -170,3 +170,17 @@ def test_smallest_fraction_reads_the_data_threshold():
     assert smallest_fraction([0.5, 0.3], [1.0, 1.0], at_least=1.0) == 0.3
     with pytest.raises(ValueError, match="equal length"):
         smallest_fraction([0.3, 0.4], [1.0], at_least=0.5)
+
+
+def test_fixed_norm_sweep_makes_an_l_and_a_u():
+    # Omnigrok's LU curves from held-norm runs (Liu, Michaud & Tegmark 2023, arXiv 2210.01117): the
+    # training set is fit only above a radius (the L, read as train accuracy), the test set only in a
+    # shell in between (the U of the test loss, read as test accuracy).
+    base = TrainConfig(task=ModularArithmetic(p=23, train_fraction=0.5),
+                       model=MLPConfig(width=64, activation="quadratic", bias=False), loss="mse", lr=1e-2,
+                       weight_decay=0.0, steps=800, device="cpu", log_points=20, fixed_norm=1.0)
+    small, mid, large = train_ensemble(grid(base, fixed_norm=[2.0, 12.0, 50.0]), progress=False)
+    train = [r.history.at("train_acc", None) for r in (small, mid, large)]
+    test = [r.history.at("test_acc", None) for r in (small, mid, large)]
+    assert train[0] < 0.5 and min(train[1:]) > 0.9            # the L
+    assert test[1] > 0.9 and max(test[0], test[2]) < 0.5      # the U
