@@ -1,7 +1,7 @@
 """The landscape of F(θ) = L(θ) + λ‖θ‖²: minimum-norm interpolants, energies along paths, barriers, the
 tilt at which two minima swap (the exponent fits with confidence intervals live in ``scaling``).
 
-Seed three-research-issues (issue 3) reads L2 regularisation as "supercooling": memorizing needs a large
+One reading of L2 regularisation is "supercooling": memorizing needs a large
 weight norm, the generalizing (Fourier) solution a small one, so the penalty λ‖θ‖² tilts F until the
 generalizing minimum is the global one (Rubin et al. 2024, "Grokking as a first-order phase transition",
 arXiv 2310.03789). Everything here computes and never draws; chapter "The landscape" uses it.
@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 __all__ = ["balanced_norm", "balanced_norm_diagnostic", "barrier", "crossing_lambda", "lazy_memorizer",
-           "min_norm_interpolant", "parameter_vector", "path_energy", "path_losses", "planted_generalizer", "quadratic_features",
-           "straight_path", "tilt_analysis"]
+           "min_norm_interpolant", "parameter_vector", "path_energy", "path_losses", "planted_generalizer",
+           "quadratic_features", "straight_path", "tilt_analysis"]
 
 
 # ------------------------------------------------------------------------------------------ norms
@@ -112,7 +112,7 @@ def path_losses(model: nn.Module, thetas: torch.Tensor, x: torch.Tensor, y: torc
 
 
 def path_energy(losses: np.ndarray, norms_squared: np.ndarray, lam: float | Sequence[float]) -> np.ndarray:
-    """``F_λ(s) = L(s) + λ‖θ(s)‖²`` along a path (the seed's free energy); one row per ``λ`` if several."""
+    """``F_λ(s) = L(s) + λ‖θ(s)‖²`` along a path (the free energy of the supercooling picture); one row per ``λ`` if several."""
     losses, norms_squared = np.asarray(losses, dtype=float), np.asarray(norms_squared, dtype=float)
     if losses.shape != norms_squared.shape:
         raise ValueError(f"losses and norms_squared must have one shape, got {losses.shape} and "

@@ -2,8 +2,7 @@
 right-censored observations (runs that never grokked within the budget count as "longer than the budget",
 not as missing).
 
-Used for the norm-discrepancy exponents (norm against the number of training pairs N; seed
-three-research-issues, issue 3) and the timescale laws (t_grok − t_mem against weight decay λ, learning
+Used for the norm-discrepancy exponents (norm against the number of training pairs N) and the timescale laws (t_grok − t_mem against weight decay λ, learning
 rate η and init scale α; the ``1/(ηλ)`` law of the norm-decay argument, Liu, Michaud & Tegmark 2023,
 arXiv 2210.01117).
 """
