@@ -175,14 +175,14 @@ def lazy_memorizer(task, width: int, seed: int) -> dict[str, float]:
     x, y = task.table()
     eye = np.eye(data.n_outputs)
     phi = quadratic_features(model.first, data.x_train)
-    readout = min_norm_interpolant(phi, eye[data.y_train.numpy()])
-    full = min_norm_interpolant(quadratic_features(model.first, x), eye[y.numpy()])
+    readout = min_norm_interpolant(phi, eye[data.y_train.cpu().numpy()])
+    full = min_norm_interpolant(quadratic_features(model.first, x), eye[y.cpu().numpy()])
     guess = (quadratic_features(model.first, data.x_test) @ readout).argmax(1)
     return {"n_train": float(data.n_train), "readout_norm": float(np.linalg.norm(readout)),
             "full_table_norm": float(np.linalg.norm(full)),
             "balanced_norm": balanced_norm(model.first, torch.as_tensor(readout)),
-            "test_acc": float(np.mean(guess == data.y_test.numpy())),
-            "train_residual": float(np.abs(phi @ readout - eye[data.y_train.numpy()]).max())}
+            "test_acc": float(np.mean(guess == data.y_test.cpu().numpy())),
+            "train_residual": float(np.abs(phi @ readout - eye[data.y_train.cpu().numpy()]).max())}
 
 
 def planted_generalizer(p: int, frequencies: Sequence[int]) -> dict[str, float]:
@@ -224,7 +224,7 @@ def tilt_analysis(memorizer: nn.Module, generalizer: nn.Module, x: torch.Tensor,
         raise ValueError("tilts must be a non-empty increasing 1-D array of λ values")
     path = straight_path(parameter_vector(memorizer), parameter_vector(generalizer), n_points)
     losses = path_losses(generalizer, path, x, y, loss_fn)
-    n2 = path.square().sum(1).numpy()
+    n2 = path.square().sum(1).cpu().numpy()
     heights = np.array([barrier(e)["height_from_start"] for e in path_energy(losses, n2, tilts)])
     gone = heights <= 1e-12
     f0 = float(path_losses(generalizer, 0 * path[:1], x, y, loss_fn)[0])

@@ -45,7 +45,7 @@ def weight_alpha(weight: np.ndarray | torch.Tensor, k: int | None = None) -> flo
     spectrum, 2 ≲ α ≲ 4 the heavy tail the authors find in well-trained layers."""
     W = torch.as_tensor(weight).detach().cpu().double()
     W = W.reshape(-1, W.shape[-1])
-    s = torch.linalg.svdvals(W).numpy()
+    s = torch.linalg.svdvals(W).cpu().numpy()
     return hill_exponent(np.maximum(s**2, np.finfo(float).tiny), k)
 
 
