@@ -65,3 +65,19 @@ def test_uniform_attention_over_three_positions_is_ln3():
     ctx.model, ctx.data = model, data
     out = attention_entropy_diagnostic()(ctx)
     assert out["mean"] == pytest.approx(math.log(3), abs=1e-6)
+
+
+def test_entropy_course_reads_the_three_phases():
+    from grokbook.diagnostics.attention import entropy_course
+    from grokbook.history import History
+
+    steps = np.array([0, 10, 20, 40, 80, 160])
+    h = History({"step": steps, "H": np.array([1.0, 0.3, 0.5, 0.6, 0.45, 0.4])})
+    course = entropy_course(h, "H", t_mem=10, t_grok=40)
+    assert course == {"initial": 1.0, "memorized": 0.3, "peak": 0.6, "final": 0.4}
+    flat = History({"step": steps, "H": np.full(6, 0.3)})
+    assert entropy_course(flat, "H", 10, 40)["peak"] == 0.3
+    with pytest.raises(ValueError, match="t_mem ≤ t_grok"):
+        entropy_course(h, "H", 40, 10)
+    with pytest.raises(ValueError, match="t_mem ≤ t_grok"):
+        entropy_course(h, "H", None, 10)

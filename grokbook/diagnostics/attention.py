@@ -66,4 +66,22 @@ def attention_entropy_diagnostic(inputs: str = "all", normalize: bool = False):
     return diagnostic
 
 
-__all__ = ["attention_entropy", "attention_entropy_diagnostic"]
+def entropy_course(history, column: str, t_mem: float, t_grok: float) -> dict[str, float]:
+    """The three readings the seed four-theories-manifold's prediction 3 compares, from one history.
+
+    ``memorized`` = ``H(t_mem)`` (the seed's "low": each example its own pattern), ``peak`` = the largest
+    logged ``H`` in ``[t_mem, t_grok]`` (its "high", on the eve of grokking), ``final`` = ``H`` at the last
+    logged step (its "medium"), and ``initial`` = ``H(0)`` (uniform attention at initialisation reads
+    ``ln(seq)``, or 1 normalised). The predicted shape is ``memorized < peak`` and
+    ``memorized < final < peak``; the relative rise is ``peak / memorized − 1``.
+    """
+    if t_mem is None or t_grok is None or not t_mem <= t_grok:
+        raise ValueError(f"need t_mem ≤ t_grok, both logged steps, got t_mem={t_mem}, t_grok={t_grok}")
+    window = history.window(column, t_mem, t_grok)
+    memorized = float(history.at(column, t_mem))
+    return {"initial": float(history.at(column, 0)), "memorized": memorized,
+            "peak": float(np.max(window)) if len(window) else memorized,
+            "final": float(history.at(column, None))}
+
+
+__all__ = ["attention_entropy", "attention_entropy_diagnostic", "entropy_course"]
