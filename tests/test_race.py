@@ -57,3 +57,19 @@ def test_seconds_per_step_rejects_bad_input():
     with pytest.raises(ValueError, match="cpu_seconds"):
         seconds_per_step(-1.0, [run(0.1, 10)])
     assert isinstance(race_entry("x", 1, [run(1, 10)], 0.0), RaceEntry)
+
+
+def test_plots_draw_censored_rows_and_spectra():
+    import matplotlib
+    matplotlib.use("Agg")
+    from grokbook.plots.race import plot_race, plot_singular_values
+    entries = [race_entry("a", 0.1, [run(0.1, 20), run(0.1, None)], 1.0),
+               race_entry("b", 0.3, [run(0.3, None)] * 2, 1.0)]
+    ax = plot_race(entries, title="t")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (lr 0.1)", "b (lr 0.3)"]
+    assert sum("never" in t.get_text() for t in ax.texts) == 2
+    h = History({"step": np.array([0, 1, 2]), "W": np.stack([np.diag([3.0, 2.0, 1.0])] * 3)})
+    ax = plot_singular_values([h], "W", ["x"], k=3)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [3, 3, 3])
+    with pytest.raises(ValueError, match="labels"):
+        plot_singular_values([h], "W", [])
