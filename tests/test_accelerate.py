@@ -189,3 +189,14 @@ def test_embedding_names_and_adam_lr_errors():
     with pytest.raises(ValueError, match="no embedding parameters"):  # real-valued inputs: no table
         train(TrainConfig(task=PolynomialRegression(dim=3, n_train=10, n_test=5), loss="mse", embed_lr=1e-3,
                           steps=2, device="cpu"), progress=False)
+
+
+def test_adam_lr_members_may_differ_in_embed_lr_and_match_their_solo_runs():
+    cfg = TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6), model=MLPConfig(width=8, depth=2),
+                      steps=4, log_points=2, device="cpu", dtype="float64")
+    members = [vary(cfg, embed_lr=1e-3), vary(cfg, embed_lr=3e-2, seed=1)]
+    together = train_ensemble(members, progress=False)
+    for c, r in zip(members, together):
+        torch.testing.assert_close(r.model.first, train(c, progress=False).model.first)
+    with pytest.raises(ValueError, match="embed_lr must be set for every ensemble member or for none"):
+        train_ensemble([cfg, vary(cfg, embed_lr=1e-3)], progress=False)

@@ -24,6 +24,8 @@ def test_bad_inputs_raise():
         singular_spread(np.eye(2), q=0.0)
     with pytest.raises(ValueError, match="snapshots"):
         update_spreads([np.eye(2)])
+    with pytest.raises(ValueError, match="shrink"):
+        update_spreads([np.eye(2)] * 2, shrink=0.0)
 
 
 def test_egd_updates_are_orthogonal_and_adamw_updates_are_not():
@@ -36,5 +38,9 @@ def test_egd_updates_are_orthogonal_and_adamw_updates_are_not():
     adam, = train_ensemble([cfg], diagnostics=diag, progress=False)
     np.testing.assert_allclose(update_spreads(egd.history["W"]), 1.0, rtol=1e-4)
     assert update_spreads(adam.history["W"]).min() > 1.5
+    # With weight decay the whole change is not orthogonal, the change less the decay still is.
+    decayed, = train_ensemble([vary(cfg, optimizer="egd", weight_decay=20.0)], diagnostics=diag, progress=False)
+    np.testing.assert_allclose(update_spreads(decayed.history["W"], shrink=1 - 1e-2 * 20.0), 1.0, rtol=1e-4)
+    assert update_spreads(decayed.history["W"]).min() > 1.05
     with pytest.raises(ValueError, match="no parameter"):
         train_ensemble([cfg], diagnostics={"W": matrix_snapshot("nope")}, progress=False)

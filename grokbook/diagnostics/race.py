@@ -48,15 +48,18 @@ def pick_best(runs: Sequence[Run], name: str = "lr") -> tuple[Any, dict[Any, flo
     return best, medians
 
 
-def seconds_per_step(cpu_seconds: float, runs: Sequence[Run]) -> float:
+def seconds_per_step(cpu_seconds: float, runs: Sequence[Run], floor: float = 1e-6) -> float:
     """CPU seconds one member's step cost in an ensemble that took ``cpu_seconds`` for ``runs``:
-    ``cpu_seconds / (K · steps run)`` (the steps of the longest run: an ensemble steps together)."""
+    ``cpu_seconds / (K · steps run)`` (the steps of the longest run: an ensemble steps together).
+    NaN below ``floor`` seconds per step: such runs were loaded from the run cache, not trained, and
+    their cost is unknown."""
     if not runs:
         raise ValueError("seconds_per_step needs the runs of the timed ensemble")
     if not cpu_seconds >= 0:
         raise ValueError(f"cpu_seconds must be ≥ 0, got {cpu_seconds}")
     steps = max(int(r.history["step"][-1]) for r in runs)
-    return cpu_seconds / (len(runs) * max(steps, 1))
+    cost = cpu_seconds / (len(runs) * max(steps, 1))
+    return cost if cost >= floor else float("nan")
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,16 @@ def singular_spread(matrix: np.ndarray, q: float = 0.5) -> float | np.ndarray:
     return s[..., 0] / np.maximum(s[..., k], 1e-300)
 
 
-def update_spreads(snapshots: Sequence[np.ndarray], q: float = 0.5) -> np.ndarray:
-    """:func:`singular_spread` of every update ``W_{t+1} − W_t`` between consecutive snapshots (log every
-    step to read single optimizer steps), shape ``(T − 1,)``."""
+def update_spreads(snapshots: Sequence[np.ndarray], q: float = 0.5, shrink: float = 1.0) -> np.ndarray:
+    """:func:`singular_spread` of every step's update ``W_{t+1} − s·W_t`` between consecutive snapshots
+    (log every step to read single optimizer steps), shape ``(T − 1,)``.
+
+    With decoupled weight decay ``W ← (1 − ηλ)W − ηU``, ``shrink = s = 1 − ηλ`` removes the decay and
+    leaves the optimizer's own direction ``−ηU`` (Muon: ≈ an orthogonal matrix; EGD: exactly ``UVᵀ``);
+    ``s = 1`` reads the whole change ``ΔW``."""
     stack = np.asarray(snapshots, dtype=float)
     if stack.ndim != 3 or len(stack) < 2:
         raise ValueError(f"snapshots must be ≥ 2 matrices of one shape, got an array of shape {stack.shape}")
-    return singular_spread(stack[1:] - stack[:-1], q)
+    if not 0 < shrink <= 1:
+        raise ValueError(f"shrink (1 − lr·weight_decay) must lie in (0, 1], got {shrink}")
+    return singular_spread(stack[1:] - shrink * stack[:-1], q)
