@@ -12,13 +12,16 @@ Grokfast's gradient filters, Muon and Egalitarian gradient descent.
 - **Egalitarian GD** (Pasand et al. 2025, arXiv 2510.04930): every weight matrix's gradient
   ``G = USVᵀ`` is replaced by ``(GGᵀ)^{−1/2} G = UVᵀ`` (a pseudo-inverse where G is rank-deficient), so
   the dynamics move at one speed along every singular direction.
+- **Adam-LR** (arXiv 2505.15624): the embedding is what delays grokking; its parameters get their own
+  learning rate, ``θ_E ← AdamW(θ_E; η_E)`` beside ``θ_rest ← AdamW(θ_rest; η)``
+  (:func:`is_embedding`, :class:`ParameterGroups`).
 """
 from __future__ import annotations
 
 import torch
 
-__all__ = ["NEWTON_SCHULZ_COEFFICIENTS", "SPECTRAL_OPTIMIZERS", "GrokfastEMA", "GrokfastMA", "StackedSpectral",
-           "egalitarian", "is_hidden_matrix", "newton_schulz"]
+__all__ = ["NEWTON_SCHULZ_COEFFICIENTS", "SPECTRAL_OPTIMIZERS", "GrokfastEMA", "GrokfastMA", "ParameterGroups",
+           "StackedSpectral", "egalitarian", "is_embedding", "is_hidden_matrix", "newton_schulz"]
 
 NEWTON_SCHULZ_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 SPECTRAL_OPTIMIZERS = ("muon", "egd")
@@ -76,6 +79,28 @@ def is_hidden_matrix(name: str, shape: tuple[int, ...]) -> bool:
     if name == "first" and len(shape) == 2:  # shared embeddings → hidden: the first layer is a matrix
         return True
     return name.split(".")[0] not in _NOT_HIDDEN
+
+
+def is_embedding(name: str, shape: tuple[int, ...]) -> bool:
+    """Whether a (per-member) parameter is an input embedding: a shared token table (``embed``, ``W_E``),
+    positional embeddings (``W_pos``), or an MLP's per-position one-hot table (``first`` with 3 axes)."""
+    return name in ("embed", "W_E", "W_pos") or (name == "first" and len(shape) == 3)
+
+
+class ParameterGroups:
+    """Disjoint groups of a parameter list, each stepped by its own optimizer: ``groups`` pairs the
+    indices of a group's parameters with its optimizer (anything with ``step(grads)``); ``step`` hands
+    each optimizer its own gradients (Adam-LR: the embedding at its own learning rate)."""
+
+    def __init__(self, groups: list[tuple[list[int], object]]) -> None:
+        indices = [i for idx, _ in groups for i in idx]
+        if len(indices) != len(set(indices)):
+            raise ValueError("parameter groups must be disjoint")
+        self.groups = [(list(idx), opt) for idx, opt in groups if idx]
+
+    def step(self, grads: list[torch.Tensor]) -> None:
+        for idx, opt in self.groups:
+            opt.step([grads[i] for i in idx])
 
 
 class GrokfastEMA:

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from grokbook import MLPConfig, ModularArithmetic, TrainConfig, grid, train, train_ensemble, vary
-from grokbook.accelerate import (NEWTON_SCHULZ_COEFFICIENTS, GrokfastEMA, GrokfastMA, StackedSpectral, egalitarian,
+from grokbook.accelerate import (NEWTON_SCHULZ_COEFFICIENTS, GrokfastEMA, GrokfastMA, ParameterGroups, StackedSpectral,
+                                 egalitarian, is_embedding,
                                  is_hidden_matrix, newton_schulz)
 
 
@@ -144,3 +145,58 @@ def test_filter_and_spectral_arguments_are_checked():
         StackedSpectral([torch.zeros(1, 2, 2)], ["w"], kind="muon", lr=torch.ones(1), weight_decay=torch.zeros(1))
     with pytest.raises(ValueError, match="matrices"):
         newton_schulz(torch.ones(3))
+
+
+def test_adam_lr_steps_the_embedding_table_at_its_own_rate_like_torch_param_groups():
+    # Oracle: Gromov's network written with raw tensors and torch.optim.AdamW with two param groups.
+    from torch import nn
+    from grokbook import build_model
+    model = MLPConfig(width=16, activation="quadratic", bias=False, parameterization="gromov")
+    task = ModularArithmetic(p=11, train_fraction=0.5)
+    cfg = TrainConfig(task=task, model=model, loss="mse", lr=1e-2, embed_lr=3e-2, betas=(0.9, 0.98),
+                      eps=1e-10, weight_decay=0.5, steps=5, log_points=2, device="cpu")
+    run = train(cfg, progress=False)
+    data = task.build(seed=0)
+    start = build_model(model, data, seed=0)
+    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
+    w2 = start.readout.detach().clone().requires_grad_()
+    opt = torch.optim.AdamW([{"params": [w1], "lr": 3e-2}, {"params": [w2], "lr": 1e-2}],
+                            betas=(0.9, 0.98), eps=1e-10, weight_decay=0.5)
+    x = data.x_train
+    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
+    target = nn.functional.one_hot(data.y_train, 11).float()
+    for _ in range(5):
+        opt.zero_grad()
+        (((one_hot @ w1) / 22**0.5).square() @ w2 / 16 - target).square().mean().backward()
+        opt.step()
+    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
+    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+    same = train(vary(cfg, embed_lr=1e-2), progress=False)
+    plain = train(vary(cfg, embed_lr=None), progress=False)
+    torch.testing.assert_close(same.model.first, plain.model.first)
+
+
+def test_embedding_names_and_adam_lr_errors():
+    assert is_embedding("embed", (5, 4)) and is_embedding("first", (2, 5, 4)) and is_embedding("W_E", (5, 4))
+    assert not is_embedding("first", (8, 4)) and not is_embedding("readout", (4, 5))
+    with pytest.raises(ValueError, match="embed_lr must be > 0"):
+        TrainConfig(embed_lr=0.0)
+    with pytest.raises(ValueError, match="with Muon use adam_lr"):
+        TrainConfig(embed_lr=1e-3, optimizer="muon")
+    with pytest.raises(ValueError, match="disjoint"):
+        ParameterGroups([([0, 1], None), ([1], None)])
+    from grokbook.tasks.polynomial import PolynomialRegression
+    with pytest.raises(ValueError, match="no embedding parameters"):  # real-valued inputs: no table
+        train(TrainConfig(task=PolynomialRegression(dim=3, n_train=10, n_test=5), loss="mse", embed_lr=1e-3,
+                          steps=2, device="cpu"), progress=False)
+
+
+def test_adam_lr_members_may_differ_in_embed_lr_and_match_their_solo_runs():
+    cfg = TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6), model=MLPConfig(width=8, depth=2),
+                      steps=4, log_points=2, device="cpu", dtype="float64")
+    members = [vary(cfg, embed_lr=1e-3), vary(cfg, embed_lr=3e-2, seed=1)]
+    together = train_ensemble(members, progress=False)
+    for c, r in zip(members, together):
+        torch.testing.assert_close(r.model.first, train(c, progress=False).model.first)
+    with pytest.raises(ValueError, match="embed_lr must be set for every ensemble member or for none"):
+        train_ensemble([cfg, vary(cfg, embed_lr=1e-3)], progress=False)

@@ -29,7 +29,8 @@ class TrainConfig:
     ``output_scale=α`` trains ``f = α (f_θ − f_θ₀)`` with learning rate ``lr / α²`` (Chizat et al. 2019;
     Kumar et al. 2024); decoupled weight decay then shrinks θ by ``1 − (lr/α²)·λ`` per step, α² times less
     than the same ``weight_decay`` without output scaling. ``orthogonal=True`` is ⊥Grad (Prieto et al.
-    2025). Metrics are logged at ``log_points`` steps spaced on a ``log`` or ``linear`` grid.
+    2025). ``embed_lr`` gives the embedding parameters their own learning rate (Adam-LR, arXiv 2505.15624).
+    Metrics are logged at ``log_points`` steps spaced on a ``log`` or ``linear`` grid.
     ``stop_after_grok`` ends training at the first logged step where every model has grokked.
     ``loss_dtype`` computes the loss (softmax and log) in another precision than the model: the logits
     are cast to it first, as Prieto et al. 2025's ``softmax_precision`` does (None: the model's ``dtype``).
@@ -63,6 +64,7 @@ class TrainConfig:
     grad_filter_window: int = 100
     muon_momentum: float = 0.95
     adam_lr: float | None = None
+    embed_lr: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.model, (MLPConfig, TransformerConfig)):
@@ -104,6 +106,10 @@ class TrainConfig:
             raise ValueError(f"muon_momentum must lie in [0, 1), got {self.muon_momentum}")
         if self.adam_lr is not None and not self.adam_lr > 0:
             raise ValueError(f"adam_lr must be > 0, got {self.adam_lr}")
+        if self.embed_lr is not None and not self.embed_lr > 0:
+            raise ValueError(f"embed_lr must be > 0, got {self.embed_lr}")
+        if self.embed_lr is not None and self.optimizer in SPECTRAL_OPTIMIZERS:
+            raise ValueError("embed_lr (Adam-LR) sets AdamW's embedding rate; with Muon use adam_lr")
         if self.orthogonal and self.optimizer in SPECTRAL_OPTIMIZERS:
             raise ValueError(f"orthogonal (⊥Grad) wraps AdamW, Adam or SGD, not optimizer={self.optimizer!r}")
         if self.log_points < 2:

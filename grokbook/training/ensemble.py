@@ -18,7 +18,7 @@ from grokbook.training.config import TrainConfig
 __all__ = ["VARYING", "check_ensemble"]
 
 VARYING = ("seed", "data_seed", "train_fraction", "lr", "weight_decay", "init_scale", "fixed_norm",
-           "output_scale")
+           "output_scale", "embed_lr")
 
 
 def _differences(a: Any, b: Any, prefix: str = "") -> list[str]:
@@ -42,7 +42,7 @@ def check_ensemble(configs: Sequence[TrainConfig]) -> None:
             if name.split(".")[-1] not in VARYING:
                 raise ValueError(f"ensemble members may differ only in {list(VARYING)}; member {i} differs "
                                  f"from member 0 in {name!r}: train it separately")
-    for name in ("fixed_norm", "output_scale"):
+    for name in ("fixed_norm", "output_scale", "embed_lr"):
         if len({getattr(c, name) is None for c in configs}) > 1:
             raise ValueError(f"{name} must be set for every ensemble member or for none")
 

@@ -20,7 +20,8 @@ from grokbook.device import pick_device, resolve_dtype
 from grokbook.htmlbook import in_html_book
 from grokbook.losses import accuracy
 from grokbook.models import CenteredScaled, build_model
-from grokbook.accelerate import SPECTRAL_OPTIMIZERS, GrokfastEMA, GrokfastMA, StackedSpectral
+from grokbook.accelerate import (SPECTRAL_OPTIMIZERS, GrokfastEMA, GrokfastMA, ParameterGroups, StackedSpectral,
+                                 is_embedding)
 from grokbook.optim import StackedOptimizer
 from grokbook.tasks import Dataset
 from grokbook.training import cache as run_cache
@@ -264,6 +265,14 @@ def _optimizer(e: _Ensemble):
         return StackedOptimizer(params, kind=kind, betas=base.betas, eps=base.eps, momentum=base.momentum,
                                 orthogonal=base.orthogonal, lr=rate, weight_decay=weight_decay)
 
+    if base.optimizer not in SPECTRAL_OPTIMIZERS and base.embed_lr is not None:  # Adam-LR
+        embedding = [i for i, (n, p) in enumerate(zip(e.names, e.params)) if is_embedding(n, tuple(p.shape[1:]))]
+        if not embedding:
+            raise ValueError(f"embed_lr is set but the model has no embedding parameters ({e.names})")
+        rest = [i for i in range(len(e.params)) if i not in embedding]
+        embed_lr = per_member([c.embed_lr for c in e.configs])
+        return ParameterGroups([(embedding, adamw([e.params[i] for i in embedding], rate=embed_lr)),
+                                (rest, adamw([e.params[i] for i in rest]))])
     if base.optimizer not in SPECTRAL_OPTIMIZERS:
         return adamw(e.params)
     adam_lr = per_member([c.adam_lr if c.adam_lr is not None else c.effective_lr for c in e.configs])

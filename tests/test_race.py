@@ -1,0 +1,76 @@
+"""The race's selection and summary against hand-counted answers."""
+import numpy as np
+import pytest
+
+from grokbook.diagnostics.race import RaceEntry, pick_best, race_entry, seconds_per_step, speedup
+from grokbook.history import History, Run
+from grokbook.training import TrainConfig
+
+
+def run(lr, grok_at, steps=100):
+    """A run logged at 0, 10, …, steps whose test accuracy jumps to 1 at ``grok_at`` (None: never)."""
+    s = np.arange(0, steps + 1, 10)
+    acc = np.where(s >= (grok_at if grok_at is not None else steps + 1), 1.0, 0.1)
+    h = History({"step": s, "train_acc": np.ones_like(s, dtype=float), "test_acc": acc})
+    return Run(TrainConfig(lr=lr, steps=steps), h, None, None)
+
+
+def test_pick_best_counts_censored_runs_as_infinite_not_dropped():
+    # lr 0.1: one fast seed and one censored (median ∞); lr 0.3: both at 60 → 0.3 wins.
+    runs = [run(0.1, 10), run(0.1, None), run(0.3, 60), run(0.3, 60)]
+    best, medians = pick_best(runs)
+    assert best == 0.3 and medians == {0.1: np.inf, 0.3: 60.0}
+
+
+def test_pick_best_breaks_ties_by_final_accuracy_then_order():
+    assert pick_best([run(0.1, None), run(0.3, None)])[0] == 0.1
+    assert pick_best([run(0.1, 50), run(0.3, 50)])[0] == 0.1
+    with pytest.raises(ValueError, match="at least one run"):
+        pick_best([])
+    with pytest.raises(ValueError, match="no setting called"):
+        pick_best([run(0.1, 10)], name="nonsense")
+
+
+def test_race_entry_mean_sd_median_and_seconds():
+    runs = [run(0.1, 20), run(0.1, 40), run(0.1, None)]
+    e = race_entry("m", 0.1, runs, cpu_seconds=3.0)
+    assert e.grokked == 2 and e.mean == 30 and e.sd == pytest.approx(np.std([20, 40], ddof=1))
+    assert e.median == 40 and e.budget == 100
+    assert e.seconds_per_step == pytest.approx(3.0 / (3 * 100))
+    assert e.seconds == pytest.approx(40 * 0.01)
+    assert e.steps_text() == "30 ± 14 (2/3)"
+    never = race_entry("n", 0.1, [run(0.1, None)] * 3, 1.0)
+    assert never.steps_text() == "> 100 (0/3)" and np.isinf(never.median)
+
+
+def test_speedup_and_its_censored_cases():
+    base = race_entry("a", 0.1, [run(0.1, 80)] * 3, 1.0)
+    fast = race_entry("b", 0.1, [run(0.1, 20)] * 3, 2.0)
+    never = race_entry("c", 0.1, [run(0.1, None)] * 3, 1.0)
+    assert speedup(base, fast) == 4.0 and speedup(base, fast, in_seconds=True) == 2.0
+    assert speedup(base, never) == 0.0 and np.isnan(speedup(never, never))
+
+
+def test_seconds_per_step_rejects_bad_input():
+    with pytest.raises(ValueError, match="runs of the timed"):
+        seconds_per_step(1.0, [])
+    with pytest.raises(ValueError, match="cpu_seconds"):
+        seconds_per_step(-1.0, [run(0.1, 10)])
+    cached = race_entry("x", 1, [run(1, 10)], 0.0)   # loaded from the run cache: cost unknown
+    assert isinstance(cached, RaceEntry) and np.isnan(cached.seconds_per_step)
+
+
+def test_plots_draw_censored_rows_and_spectra():
+    import matplotlib
+    matplotlib.use("Agg")
+    from grokbook.plots.race import plot_race, plot_singular_values
+    entries = [race_entry("a", 0.1, [run(0.1, 20), run(0.1, None)], 1.0),
+               race_entry("b", 0.3, [run(0.3, None)] * 2, 1.0)]
+    ax = plot_race(entries, title="t")
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a (lr 0.1)", "b (lr 0.3)"]
+    assert sum("never" in t.get_text() for t in ax.texts) == 2
+    h = History({"step": np.array([0, 1, 2]), "W": np.stack([np.diag([3.0, 2.0, 1.0])] * 3)})
+    ax = plot_singular_values([h], "W", ["x"], k=3)
+    np.testing.assert_allclose(ax.lines[0].get_ydata(), [3, 3, 3])
+    with pytest.raises(ValueError, match="labels"):
+        plot_singular_values([h], "W", [])
