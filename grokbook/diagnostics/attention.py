@@ -67,9 +67,9 @@ def attention_entropy_diagnostic(inputs: str = "all", normalize: bool = False):
 
 
 def entropy_course(history, column: str, t_mem: float, t_grok: float) -> dict[str, float]:
-    """The three readings the seed four-theories-manifold's prediction 3 compares, from one history.
+    """The three readings of the low–high–medium entropy hypothesis, from one history.
 
-    ``memorized`` = ``H(t_mem)`` (the seed's "low": each example its own pattern), ``peak`` = the largest
+    ``memorized`` = ``H(t_mem)`` (the "low": each example its own pattern), ``peak`` = the largest
     logged ``H`` in ``[t_mem, t_grok]`` (its "high", on the eve of grokking), ``final`` = ``H`` at the last
     logged step (its "medium"), and ``initial`` = ``H(0)`` (uniform attention at initialisation reads
     ``ln(seq)``, or 1 normalised). The predicted shape is ``memorized < peak`` and

@@ -1,6 +1,6 @@
 """A rank-bottleneck sweep read fairly: the learning rate tuned per rank, censored times, reachable answers.
 
-The seed four-theories-manifold predicts that a linear bottleneck of rank ``r`` before the readout
+One hypothesis of grokking as manifold discovery is that a linear bottleneck of rank ``r`` before the readout
 speeds grokking when ``r`` equals the task's dimension, prevents it below, and is harmless above.
 A sweep at one learning rate and one short budget measures the budget, not the bottleneck, so each rank
 gets its best learning rate from a small grid (``tune_per_group``), scored on censored times: a run that
@@ -59,7 +59,7 @@ def tune_per_group(runs: Sequence, group: Callable[[object], Hashable],
                    over: Callable[[object], Hashable] = lambda c: c.lr) -> dict:
     """Best setting of ``over`` (default: the learning rate) within each ``group`` of runs' configs.
 
-    For each group ``g = group(config)`` and each value ``v = over(config)`` the runs (the seeds) are
+    For each group ``g = group(config)`` and each value ``v = over(config)`` the runs (the random seeds) are
     scored by, in order: the share that grokked (higher wins), their median steps to grok with a run
     that never grokked counted as ``budget + 1``, their mean final test accuracy, the share that
     memorized, their median steps to memorize. Returns ``{g: {"best": v, "runs": [...], "scores":

@@ -65,7 +65,7 @@ def seconds_per_step(cpu_seconds: float, runs: Sequence[Run], floor: float = 1e-
 @dataclass(frozen=True)
 class RaceEntry:
     """One method's result on the reported seeds: steps to grok per seed (NaN = censored at ``budget``),
-    their mean ± sd over the seeds that grokked, the censored median, and seconds (median × s/step)."""
+    their mean ± sd over the random seeds that grokked, the censored median, and seconds (median × s/step)."""
 
     method: str
     value: Any
@@ -97,7 +97,7 @@ class RaceEntry:
         return self.median * self.seconds_per_step
 
     def steps_text(self) -> str:
-        """``mean ± sd (k/n)``, with ``> budget`` for the seeds that never grokked."""
+        """``mean ± sd (k/n)``, with ``> budget`` for the random seeds that never grokked."""
         n = len(self.steps)
         if not self.grokked:
             return f"> {self.budget} (0/{n})"
