@@ -39,6 +39,19 @@ def test_code_lines_fit_the_code_column(path):
         f"  cell {i} ({n} chars): {line[:100]}" for i, n, line in long)
 
 
+# Code cells stay short: about 12 lines, longer only for one statement (a figure, a claim) that cannot
+# be cut; the setup cell, hidden in the book, is exempt.
+MAX_CELL_LINES = 19
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_code_cells_are_short(path):
+    cells = json.loads(path.read_text())["cells"]
+    sizes = [len("".join(c["source"]).splitlines()) for c in cells if c["cell_type"] == "code"
+             and "remove-cell" not in c.get("metadata", {}).get("tags", [])]
+    assert max(sizes) <= MAX_CELL_LINES and sum(n > 12 for n in sizes) <= 3, sizes
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_stored_without_outputs(path):
     cells = json.loads(path.read_text())["cells"]
