@@ -60,11 +60,13 @@ class History:
 
     Columns always present: ``step``, ``train_loss``, ``train_acc``, ``test_loss``, ``test_acc``,
     ``weight_norm``; each attached diagnostic adds its own. ``per_step`` holds arrays with one entry per
-    optimisation step (e.g. ``update_norm``).
+    optimisation step (e.g. ``update_norm``). ``cpu_seconds`` is the CPU time of the training loop that
+    produced it (the whole ensemble's), stored with it in the run cache, so a cached run keeps its cost.
     """
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     per_step: dict[str, np.ndarray] = field(default_factory=dict)
+    cpu_seconds: float | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]

@@ -74,3 +74,22 @@ def test_plots_draw_censored_rows_and_spectra():
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [3, 3, 3])
     with pytest.raises(ValueError, match="labels"):
         plot_singular_values([h], "W", [])
+
+
+def test_a_cached_run_keeps_the_cost_recorded_when_it_was_trained():
+    runs = [run(0.1, 20), run(0.1, 40)]
+    for r in runs:
+        r.history.cpu_seconds = 4.0  # as the trainer records it, and the cache keeps it
+    assert seconds_per_step(0.0, runs) == pytest.approx(4.0 / (2 * 100))
+
+
+def test_the_trainer_records_the_loops_cpu_time_and_the_cache_keeps_it(tmp_path, monkeypatch):
+    from grokbook import MLPConfig, ModularArithmetic, train_ensemble
+    from grokbook.training import cache
+    monkeypatch.setenv(cache.ENV, str(tmp_path))
+    cfgs = [TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.5), model=MLPConfig(width=8),
+                        steps=20, log_points=3, seed=s) for s in (0, 1)]
+    trained = train_ensemble(cfgs, progress=False)
+    loaded = train_ensemble(cfgs, progress=False)
+    cost = trained[0].history.cpu_seconds
+    assert cost > 0 and all(r.history.cpu_seconds == cost for r in trained + loaded)

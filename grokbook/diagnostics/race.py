@@ -51,12 +51,16 @@ def pick_best(runs: Sequence[Run], name: str = "lr") -> tuple[Any, dict[Any, flo
 def seconds_per_step(cpu_seconds: float, runs: Sequence[Run], floor: float = 1e-6) -> float:
     """CPU seconds one member's step cost in an ensemble that took ``cpu_seconds`` for ``runs``:
     ``cpu_seconds / (K · steps run)`` (the steps of the longest run: an ensemble steps together).
-    NaN below ``floor`` seconds per step: such runs were loaded from the run cache, not trained, and
-    their cost is unknown."""
+    Runs that carry the CPU time of the loop that trained them (``History.cpu_seconds``, one ensemble:
+    one value) are costed by it, so runs read back from the run cache keep their cost; otherwise NaN
+    below ``floor`` seconds per step (runs loaded, not trained: cost unknown)."""
     if not runs:
         raise ValueError("seconds_per_step needs the runs of the timed ensemble")
     if not cpu_seconds >= 0:
         raise ValueError(f"cpu_seconds must be ≥ 0, got {cpu_seconds}")
+    recorded = {getattr(r.history, "cpu_seconds", None) for r in runs}
+    if len(recorded) == 1 and None not in recorded:
+        cpu_seconds = float(recorded.pop())
     steps = max(int(r.history["step"][-1]) for r in runs)
     cost = cpu_seconds / (len(runs) * max(steps, 1))
     return cost if cost >= floor else float("nan")

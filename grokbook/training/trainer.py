@@ -8,6 +8,7 @@ and output scale; everything else must agree.
 from __future__ import annotations
 
 import copy
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -136,7 +137,11 @@ def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Dia
     if stored is None:
         ensemble = _Ensemble(configs, datas, modules[0], names, params, device, dtype)
         logger = _Logger(ensemble, trained, diagnostics, callback)
+        started = time.process_time()
         histories = _fit(ensemble, logger, progress, should_stop, record_update_norm)
+        cost = time.process_time() - started  # travels with the runs, through the cache too
+        for h in histories:
+            h.cpu_seconds = cost
         run_cache.save(key, histories, params)
     for m in trained:
         m.eval()
