@@ -149,28 +149,19 @@ def test_filter_and_spectral_arguments_are_checked():
 
 def test_adam_lr_steps_the_embedding_table_at_its_own_rate_like_torch_param_groups():
     # Oracle: Gromov's network written with raw tensors and torch.optim.AdamW with two param groups.
-    from torch import nn
     from grokbook import build_model
+    from reference import plain_adamw_quadratic_net
     model = MLPConfig(width=16, activation="quadratic", bias=False, parameterization="gromov")
     task = ModularArithmetic(p=11, train_fraction=0.5)
     cfg = TrainConfig(task=task, model=model, loss="mse", lr=1e-2, embed_lr=3e-2, betas=(0.9, 0.98),
                       eps=1e-10, weight_decay=0.5, steps=5, log_points=2, device="cpu")
     run = train(cfg, progress=False)
     data = task.build(seed=0)
-    start = build_model(model, data, seed=0)
-    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
-    w2 = start.readout.detach().clone().requires_grad_()
-    opt = torch.optim.AdamW([{"params": [w1], "lr": 3e-2}, {"params": [w2], "lr": 1e-2}],
-                            betas=(0.9, 0.98), eps=1e-10, weight_decay=0.5)
-    x = data.x_train
-    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
-    target = nn.functional.one_hot(data.y_train, 11).float()
-    for _ in range(5):
-        opt.zero_grad()
-        (((one_hot @ w1) / 22**0.5).square() @ w2 / 16 - target).square().mean().backward()
-        opt.step()
-    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
-    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+    w1, w2 = plain_adamw_quadratic_net(build_model(model, data, seed=0), data, lr=1e-2, table_lr=3e-2,
+                                       in_scale=22**-0.5, out_scale=1 / 16, betas=(0.9, 0.98),
+                                       eps=1e-10, weight_decay=0.5)
+    assert torch.allclose(run.model.first.reshape(22, 16), w1, atol=1e-5)
+    assert torch.allclose(run.model.readout, w2, atol=1e-5)
     same = train(vary(cfg, embed_lr=1e-2), progress=False)
     plain = train(vary(cfg, embed_lr=None), progress=False)
     torch.testing.assert_close(same.model.first, plain.model.first)

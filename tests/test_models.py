@@ -6,6 +6,7 @@ from torch import nn
 
 from grokbook.models import MLP, MLPConfig, TransformerConfig, activations, build_model
 from grokbook.tasks import Dataset, ModularArithmetic
+from reference import plain_adamw_quadratic_net
 
 DATA = ModularArithmetic(p=11, train_fraction=0.5).build(0)
 DATA3 = ModularArithmetic(p=11, train_fraction=0.5, equals_token=True).build(0)
@@ -144,19 +145,11 @@ def test_gromov_training_matches_plain_torch_adamw():
     cfg = TrainConfig(task=MA(p=11, train_fraction=0.5), model=GROMOV, loss="mse", lr=1e-2,
                       betas=(0.9, 0.98), eps=1e-10, weight_decay=0.0, steps=5, log_points=2, device="cpu")
     run = train(cfg, progress=False)
-    start = build_model(GROMOV, DATA, seed=0)
-    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
-    w2 = start.readout.detach().clone().requires_grad_()
-    opt = torch.optim.AdamW([w1, w2], lr=1e-2, betas=(0.9, 0.98), eps=1e-10, weight_decay=0.0)
-    x = DATA.x_train
-    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
-    target = nn.functional.one_hot(DATA.y_train, 11).float()
-    for _ in range(5):
-        opt.zero_grad()
-        (((one_hot @ w1) / 22**0.5).square() @ w2 / 16 - target).square().mean().backward()
-        opt.step()
-    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
-    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+    w1, w2 = plain_adamw_quadratic_net(build_model(GROMOV, DATA, seed=0), DATA, lr=1e-2,
+                                       in_scale=22**-0.5, out_scale=1 / 16, betas=(0.9, 0.98),
+                                       eps=1e-10, weight_decay=0.0)
+    assert torch.allclose(run.model.first.reshape(22, 16), w1, atol=1e-5)
+    assert torch.allclose(run.model.readout, w2, atol=1e-5)
 
 
 GROMOV_CODE = dataclasses.replace(GROMOV, parameterization="gromov_code")
@@ -178,19 +171,10 @@ def test_gromov_code_training_matches_plain_torch_adamw():
     cfg = TrainConfig(task=MA(p=11, train_fraction=0.5), model=GROMOV_CODE, loss="mse", lr=1e-2,
                       betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0, steps=5, log_points=2, device="cpu")
     run = train(cfg, progress=False)
-    start = build_model(GROMOV_CODE, DATA, seed=0)
-    w1 = start.first.detach().reshape(22, 16).clone().requires_grad_()
-    w2 = start.readout.detach().clone().requires_grad_()
-    opt = torch.optim.AdamW([w1, w2], lr=1e-2, betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0)
-    x = DATA.x_train
-    one_hot = torch.cat([nn.functional.one_hot(x[:, 0], 11), nn.functional.one_hot(x[:, 1], 11)], 1).float()
-    target = nn.functional.one_hot(DATA.y_train, 11).float()
-    for _ in range(5):
-        opt.zero_grad()
-        nn.functional.mse_loss((one_hot @ w1).square() @ w2, target).backward()
-        opt.step()
-    assert torch.allclose(run.model.first.reshape(22, 16), w1.detach(), atol=1e-5)
-    assert torch.allclose(run.model.readout, w2.detach(), atol=1e-5)
+    w1, w2 = plain_adamw_quadratic_net(build_model(GROMOV_CODE, DATA, seed=0), DATA, lr=1e-2,
+                                       betas=(0.9, 0.98), eps=1e-8, weight_decay=0.0)
+    assert torch.allclose(run.model.first.reshape(22, 16), w1, atol=1e-5)
+    assert torch.allclose(run.model.readout, w2, atol=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, match", [
