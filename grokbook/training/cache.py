@@ -37,11 +37,13 @@ def describe(fn: Any) -> str:
     return f"{name}{[describe(c) if callable(c) else repr(c) for c in cells]}{defaults!r}{state!r}"
 
 
-def key(configs: list[Any], diagnostics: dict[str, Any], record_update_norm: bool) -> str:
+def key(configs: list[Any], diagnostics: dict[str, Any], record_update_norm: bool, start: str = "") -> str:
+    """The cache key: a hash of the version, configs, diagnostics, update-norm flag and ``start``
+    (a digest of the weights the run starts from; empty for a run from its own random initialisation)."""
     from grokbook import __version__
 
     described = sorted((name, describe(fn)) for name, fn in diagnostics.items())
-    text = repr((__version__, configs, described, record_update_norm))
+    text = repr((__version__, configs, described, record_update_norm) + ((start,) if start else ()))
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

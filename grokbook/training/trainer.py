@@ -28,6 +28,7 @@ from grokbook.tasks import Dataset
 from grokbook.training import cache as run_cache
 from grokbook.training.config import TrainConfig
 from grokbook.training.ensemble import _Batches, _Ensemble, check_ensemble
+from grokbook.training.start import Start, apply_start, start_digest
 from grokbook.history import GROK_THRESHOLD, History, Run
 
 __all__ = ["DivergenceError", "LogContext", "check_ensemble", "log_steps", "train", "train_ensemble"]
@@ -83,7 +84,8 @@ def log_steps(steps: int, points: int, grid: str = "log") -> np.ndarray:
 
 def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = None, progress: bool = True,
           callback: Callable[[int, list[History]], None] | None = None,
-          should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False) -> Run:
+          should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False,
+          start: Start | None = None) -> Run:
     """Train one model as ``config`` says and return its ``Run`` (config, history, model, data).
 
     ``diagnostics`` maps a column name to a function of a ``LogContext`` returning a number, a dict of
@@ -91,7 +93,9 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     ``callback(step, histories)`` is called after every log (live plots); ``should_stop()`` is polled
     there too. ``record_update_norm`` stores ``‖θ_{t+1} − θ_t‖`` for every step in
     ``history.per_step["update_norm"]``, and the radial share of that applied update,
-    ``cos(θ_{t+1} − θ_t, θ_t)``, in ``history.per_step["update_cos"]``.
+    ``cos(θ_{t+1} − θ_t, θ_t)``, in ``history.per_step["update_cos"]``. ``start`` maps parameter names
+    to weights that replace the random initialisation (``trained_state(run)`` continues a run; a partial
+    mapping transplants part of one); with ``output_scale`` set they become θ₀.
 
     >>> from grokbook import ModularArithmetic, MLPConfig
     >>> run = train(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.5),
@@ -100,14 +104,16 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     5
     """
     return train_ensemble([config], diagnostics=diagnostics, progress=progress, callback=callback,
-                          should_stop=should_stop, record_update_norm=record_update_norm)[0]
+                          should_stop=should_stop, record_update_norm=record_update_norm,
+                          start=None if start is None else [start])[0]
 
 
 def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Diagnostic] | None = None,
                    progress: bool = True, callback: Callable[[int, list[History]], None] | None = None,
-                   should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False) -> list[Run]:
+                   should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False,
+                   start: Sequence[Start | None] | None = None) -> list[Run]:
     """Train K models in one vectorised step; member k's run equals ``train(configs[k])`` (up to float
-    rounding of batched matrix products). Arguments as in ``train``."""
+    rounding of batched matrix products). Arguments as in ``train``; ``start[k]`` is member k's."""
     configs = list(configs)
     check_ensemble(configs)
     base = configs[0]
@@ -119,9 +125,11 @@ def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Dia
         raise ValueError(f"batch_size={base.batch_size} exceeds the smallest training set "
                          f"({min(d.n_train for d in datas)} samples); lower it or use batch_size=None")
     modules = [build_model(c.model, d, seed=c.seed).to(device, dtype) for c, d in zip(configs, datas)]
+    if start is not None:
+        apply_start(modules, start)
     # θ₀ once: output scaling subtracts a frozen copy of each member as it was built.
     initial = [copy.deepcopy(m) for m in modules] if base.output_scale is not None else None
-    key = run_cache.key(configs, diagnostics, record_update_norm)
+    key = run_cache.key(configs, diagnostics, record_update_norm, start_digest(start))
     stored = run_cache.load(key)
     names = [n for n, _ in modules[0].named_parameters()]
     if stored is not None:
