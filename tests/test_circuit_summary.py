@@ -47,7 +47,7 @@ def run():
     task = ModularArithmetic(p=P, train_fraction=0.5, equals_token=True)
     cfg = TrainConfig(task=task, model=TransformerConfig(d_model=16, n_heads=2, d_mlp=32), steps=30,
                       log_points=6, device="cpu")
-    return train(cfg, progress=False, diagnostics={"fourier": fo.fourier_snapshot})
+    return train(cfg, progress=False, diagnostics={"fourier": fo.fourier_snapshot()})
 
 
 def test_a_run_without_key_frequencies_gets_nan_not_an_error(run):

@@ -164,7 +164,7 @@ def test_snapshots_give_progress_measures_along_training():
     task = ModularArithmetic(p=11, train_fraction=0.5, equals_token=True)
     cfg = TrainConfig(task=task, model=TransformerConfig(d_model=16, n_heads=2, d_mlp=32), steps=20,
                       log_points=5, log_grid="linear", device="cpu")
-    run = train(cfg, progress=False, diagnostics={"fourier": fo.fourier_snapshot})
+    run = train(cfg, progress=False, diagnostics={"fourier": fo.fourier_snapshot()})
     assert run.history["fourier.logits"].shape == (5, 11, 11, 11)
     measures = fo.progress_measures(run.history, task, [1, 2], fo.train_mask(run.data, 11))
     assert set(measures) == {"restricted_loss", "excluded_loss", "gini", "trig_r2", "key_norm_share"}
@@ -217,7 +217,7 @@ def test_non_modular_task_is_refused():
     run = train(TrainConfig(task=SparseParity(n_bits=4, k=2, n_samples=8), model=MLPConfig(width=4), steps=1,
                             device="cpu"), progress=False)
     with pytest.raises(ValueError, match="task must be ModularArithmetic"):
-        train(run.config, progress=False, diagnostics={"fourier": fo.fourier_snapshot})
+        train(run.config, progress=False, diagnostics={"fourier": fo.fourier_snapshot()})
 
 
 def test_locate_phases_applies_the_stated_rules():
@@ -314,7 +314,7 @@ def test_model_diagnostics_compute_on_the_model_device(device, monkeypatch):
         seen.append(tensor.device.type)
         return np.zeros(tuple(tensor.shape), dtype=np.float32)
     monkeypatch.setattr(progress, "_host", host)
-    snap = fo.fourier_snapshot(SimpleNamespace(model=model, config=run.config))
+    snap = fo.fourier_snapshot()(SimpleNamespace(model=model, config=run.config))
     assert seen == [torch.device(device).type] * 2 and snap["logits"].shape == (7, 7, 7)
 
 

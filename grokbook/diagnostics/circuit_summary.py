@@ -50,7 +50,7 @@ def key_energy_share(table: torch.Tensor, keys: list[int]) -> float:
 
 
 def circuit_summary(run: Any, rng: np.random.Generator, column: str = "fourier") -> dict[str, Any]:
-    """The chapter-5 statistics of one run trained with ``diagnostics={column: fourier_snapshot}``.
+    """The chapter-5 statistics of one run trained with ``diagnostics={column: fourier_snapshot()}``.
 
     ``keys`` (final, :func:`key_frequencies` of the model) and ``keys_at_init`` (of the step-0
     embedding); ``t_mem``, ``t_grok`` (None: never), ``test_acc_at_mem``; ``t_circuit``, ``t_formed``,
@@ -67,7 +67,7 @@ def circuit_summary(run: Any, rng: np.random.Generator, column: str = "fourier")
     p = task.p
     if f"{column}.embedding" not in h:
         raise ValueError(f"history has no column {column}.embedding: train with "
-                         f"diagnostics={{'{column}': fourier_snapshot}}")
+                         f"diagnostics={{'{column}': fourier_snapshot()}}")
     keys = key_frequencies(run.model, p)
     t_mem = run.steps_to_memorize
     row: dict[str, Any] = {

@@ -156,13 +156,17 @@ def vanishing_gradients(logits: torch.Tensor, targets: torch.Tensor, loss: LossL
             "all": float(zero.all(dim=-1).double().mean())}
 
 
-def collapse_metrics(ctx: Any) -> dict[str, float]:
-    """Trainer diagnostic on the training set, in the precision the loss is computed in (the run's
+def collapse_metrics() -> Callable[[Any], dict[str, float]]:
+    """A trainer diagnostic on the training set, in the precision the loss is computed in (the run's
     ``loss_dtype``, else its ``dtype``): ``fraction`` (collapse fraction), ``zero_loss`` (share of
     per-sample losses exactly 0, with the run's loss), ``margin`` (the median ``logit_margin``) and
     ``grad_correct``, ``grad_all`` (the shares of ``vanishing_gradients``). Collapse and margin use
     StableMax's normalisation when the run's loss is ``"stablemax"``, softmax's otherwise. Reads the
     training outputs the trainer computed for this log (``ctx.outputs("train")``); runs no forward pass."""
+    return _collapse_metrics
+
+
+def _collapse_metrics(ctx: Any) -> dict[str, float]:
     kind = "stablemax" if getattr(ctx.config, "loss", None) == "stablemax" else "softmax"
     dtype = getattr(ctx.config, "loss_dtype", None)
     z = ctx.outputs("train").detach()
@@ -228,9 +232,9 @@ def collapse_diagnostics(alignment: bool = True, logits: int = 0) -> dict[str, C
     >>> sorted(collapse_diagnostics(logits=64))
     ['collapse', 'logits', 'nlm']
     """
-    out: dict[str, Callable[[Any], Any]] = {"collapse": collapse_metrics}
+    out: dict[str, Callable[[Any], Any]] = {"collapse": collapse_metrics()}
     if alignment:
-        out["nlm"] = nlm_metrics
+        out["nlm"] = nlm_metrics()
     if logits:
         out["logits"] = logit_snapshot(logits)
     return out

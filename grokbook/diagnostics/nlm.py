@@ -49,8 +49,12 @@ def nlm_alignment(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss: Loss
     return out
 
 
-def nlm_metrics(ctx: Any) -> dict[str, float]:
-    """Trainer diagnostic: ``nlm_alignment`` of every parameter tensor on the full training set."""
+def nlm_metrics() -> Callable[[Any], dict[str, float]]:
+    """A trainer diagnostic: ``nlm_alignment`` of every parameter tensor on the full training set."""
+    return _nlm_metrics
+
+
+def _nlm_metrics(ctx: Any) -> dict[str, float]:
     return nlm_alignment(ctx.model, ctx.data.x_train, ctx.data.y_train, ctx.loss_fn)
 
 

@@ -10,7 +10,7 @@ each phase are tested, not built in.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -31,12 +31,16 @@ def _host(tensor: torch.Tensor) -> np.ndarray:
     return tensor.detach().to("cpu", torch.float32).numpy()
 
 
-def fourier_snapshot(context: Any) -> dict[str, np.ndarray]:
+def fourier_snapshot() -> Callable[[Any], dict[str, np.ndarray]]:
     """A training diagnostic: the logits on the full table (``(p, p, p)``, float32) and the token
     embedding (``(p, d)``) at a logged step, copied to the host. Attach it as
-    ``train(cfg, diagnostics={"fourier": fourier_snapshot})``; ``progress_measures`` turns the snapshots
+    ``train(cfg, diagnostics={"fourier": fourier_snapshot()})``; ``progress_measures`` turns the snapshots
     into the progress measures once the final key frequencies are known (Nanda et al. 2023 compute
     them from checkpoints)."""
+    return _fourier_snapshot
+
+
+def _fourier_snapshot(context: Any) -> dict[str, np.ndarray]:
     task = check_task(context.config.task)
     return {"logits": _host(logit_table(context.model, task)),
             "embedding": _host(token_table(context.model, task.p))}
@@ -55,7 +59,7 @@ def progress_measures(history: Any, task: ModularArithmetic, keys: list[int], ma
     for part in ("logits", "embedding"):
         if f"{column}.{part}" not in history:
             raise ValueError(f"history has no column {column}.{part}: train with "
-                             f"diagnostics={{'{column}': fourier_snapshot}}")
+                             f"diagnostics={{'{column}': fourier_snapshot()}}")
     out: dict[str, list[float]] = {name: [] for name in MEASURES}
     index = torch.tensor(keys, dtype=torch.long) - 1
     mask = torch.as_tensor(mask).cpu()

@@ -208,8 +208,7 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
               if base.fixed_norm is not None else None)
     batches = _Batches(e.configs, e.lengths["train"], device, dtype) if base.batch_size is not None else None
     logged = set(log_steps(base.steps, base.log_points, base.log_grid).tolist()) | {base.steps}
-    update_norms = torch.zeros((base.steps, K), device=device, dtype=dtype) if record_update_norm else None
-    update_cos = torch.zeros_like(update_norms) if record_update_norm else None
+    updates = _UpdateRecorder(base.steps, K, device, dtype) if record_update_norm else None
     # No progress bar while the HTML book builds: a tqdm widget with no kernel is an empty area.
     bar = tqdm(total=base.steps, disable=not progress or in_html_book(), desc=f"training {K} model{'s' * (K > 1)}",
                leave=False)
@@ -238,30 +237,44 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
         grads = torch.autograd.grad(loss, params)
         if grad_filter is not None:
             grads = grad_filter(grads)
-        before = [p.detach().clone() for p in params] if record_update_norm else None
+        before = [p.detach().clone() for p in params] if updates is not None else None
         optimizer.step(grads)
         if radius is not None:
             with torch.no_grad():
                 factor = radius / e.weight_norm()
                 for p in params:
                     p.mul_(factor.view((K,) + (1,) * (p.dim() - 1)))
+        if updates is not None:
+            updates.record(step, before, params)
         step += 1
-        if before is not None:
-            with torch.no_grad():
-                update_norms[step - 1] = torch.sqrt(sum((p - b).flatten(1).square().sum(1)
-                                                        for p, b in zip(params, before)))
-                radial = sum(((p - b) * b).flatten(1).sum(1) for p, b in zip(params, before))
-                b_norm = torch.sqrt(sum(b.flatten(1).square().sum(1) for b in before))
-                update_cos[step - 1] = radial / (update_norms[step - 1] * b_norm).clamp_min(1e-300)
     bar.close()
-    if update_norms is not None:
-        norms, cosines = update_norms[:step].cpu().numpy(), update_cos[:step].cpu().numpy()
-        for k in range(K):
-            log.histories[k].per_step["update_norm"] = norms[:, k]
-            log.histories[k].per_step["update_cos"] = cosines[:, k]
+    if updates is not None:
+        updates.store(step, log.histories)
     for p in params:
         p.requires_grad_(False)
     return log.histories
+
+
+class _UpdateRecorder:
+    """Per step and member: the applied update's norm ``‖θ_{t+1} − θ_t‖`` and its radial cosine
+    ``cos(θ_{t+1} − θ_t, θ_t)``, stored in ``history.per_step`` when the loop ends."""
+
+    def __init__(self, steps: int, K: int, device: torch.device, dtype: torch.dtype) -> None:
+        self.norms = torch.zeros((steps, K), device=device, dtype=dtype)
+        self.cosines = torch.zeros_like(self.norms)
+
+    def record(self, step: int, before: list[torch.Tensor], params: list[torch.Tensor]) -> None:
+        with torch.no_grad():
+            self.norms[step] = torch.sqrt(sum((p - b).flatten(1).square().sum(1) for p, b in zip(params, before)))
+            radial = sum(((p - b) * b).flatten(1).sum(1) for p, b in zip(params, before))
+            b_norm = torch.sqrt(sum(b.flatten(1).square().sum(1) for b in before))
+            self.cosines[step] = radial / (self.norms[step] * b_norm).clamp_min(1e-300)
+
+    def store(self, steps: int, histories: list[History]) -> None:
+        norms, cosines = self.norms[:steps].cpu().numpy(), self.cosines[:steps].cpu().numpy()
+        for k, history in enumerate(histories):
+            history.per_step["update_norm"] = norms[:, k]
+            history.per_step["update_cos"] = cosines[:, k]
 
 
 def _optimizer(e: _Ensemble):
