@@ -27,13 +27,13 @@ from grokbook.diagnostics.precision import (FLOAT_DTYPES, collapse_threshold, gr
                                             unit_roundoff)
 from grokbook.losses import get_loss, stablemax_log_s
 
-__all__ = ["FLOAT_DTYPES", "KINDS", "collapse_diagnostics", "collapse_fraction", "collapse_metrics",
+__all__ = ["FLOAT_DTYPES", "NORMALIZERS", "collapse_diagnostics", "collapse_fraction", "collapse_metrics",
            "collapse_threshold", "gradient_underflow_threshold", "is_collapsed", "logit_gradient",
            "logit_margin", "logit_scaling", "logit_scaling_between", "logit_snapshot", "nlm_alignment",
            "nlm_metrics", "settling_step", "softmax_denominator", "steps_to_collapse", "unit_roundoff",
            "update_alignment", "vanishing_gradients", "zero_loss_fraction"]
 
-KINDS = ("softmax", "stablemax")
+NORMALIZERS = ("softmax", "stablemax")  # the normalisations a `kind` argument names
 
 
 LossLike = str | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
@@ -53,7 +53,7 @@ def _log_weights(z: torch.Tensor, kind: str) -> torch.Tensor:
         return z
     if kind == "stablemax":
         return stablemax_log_s(z)
-    raise ValueError(f"kind must be one of {list(KINDS)}, got {kind!r}")
+    raise ValueError(f"kind must be one of {list(NORMALIZERS)}, got {kind!r}")
 
 
 def softmax_denominator(logits: torch.Tensor, dtype: str | torch.dtype | None = None,

@@ -6,7 +6,7 @@ from matplotlib.figure import Figure
 
 from grokbook.diagnostics.phases import phase_boundaries
 from grokbook.history import History
-from grokbook.plots.steps import (CURVE_PHASE_COLORS, TEST_COLOR, TRAIN_COLOR, log_steps, plot_metric,
+from grokbook.plots.steps import (CURVE_PHASE_COLORS, TEST_COLOR, TRAIN_COLOR, positive_steps, plot_metric,
                                   shade_phases, step_axis)
 
 __all__ = ["CURVE_PHASE_COLORS", "phase_boundaries", "plot_curves", "plot_metric", "shade_phases"]
@@ -22,7 +22,7 @@ def plot_curves(history: History, fig: Figure | None = None, title: str | None =
     fig = fig if fig is not None else plt.figure(figsize=(11, 3.6))
     fig.clear()
     ax_acc, ax_loss = fig.subplots(1, 2)
-    mask, step = log_steps(history)
+    mask, step = positive_steps(history)
     if not mask.any():  # only step 0 so far (a live plot's first frame): nothing to put on a log axis
         return fig
     for ax, metric, ylabel in ((ax_acc, "acc", "accuracy"), (ax_loss, "loss", "loss")):

@@ -14,7 +14,7 @@ from matplotlib.patches import Patch
 
 from grokbook.diagnostics.norms import norm_milestones
 from grokbook.diagnostics.phases import PHASES
-from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, log_steps, step_axis
+from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, positive_steps, step_axis
 from grokbook.plots.sweeps import plot_heatmap
 from grokbook.history import GROK_THRESHOLD, History
 
@@ -84,7 +84,7 @@ def plot_norm_trace(histories: Sequence[History], labels: Sequence[str], *, shel
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (h, label) in enumerate(zip(histories, labels)):
         c = colors[k % len(colors)]
-        mask, step = log_steps(h)
+        mask, step = positive_steps(h)
         if not mask.any():
             continue
         ax_acc.plot(step, h["train_acc"][mask], ls="--", color=c, lw=1)
@@ -125,7 +125,7 @@ def plot_representation(history: History, columns: dict[str, str], ax: Axes | No
     """Test and train accuracy and representation indices (``columns`` maps a history column to its label)
     against step, all on one [0, 1] axis."""
     ax = ax if ax is not None else plt.figure(figsize=(6, 3.8)).gca()
-    mask, step = log_steps(history)
+    mask, step = positive_steps(history)
     ax.plot(step, history["train_acc"][mask], color=TRAIN_COLOR, ls="--", label="train accuracy")
     ax.plot(step, history["test_acc"][mask], color=TEST_COLOR, label="test accuracy")
     for column, label in columns.items():

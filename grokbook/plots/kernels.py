@@ -9,7 +9,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokbook.history import History
-from grokbook.plots.steps import log_steps
+from grokbook.plots.steps import positive_steps
 
 __all__ = ["plot_kernel_panel", "plot_lazy_rich", "plot_timescales"]
 
@@ -27,7 +27,7 @@ def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy:
     ax_loss, ax_change, ax_align = fig.subplots(1, 3)
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, (h, label) in enumerate(zip(histories, labels)):
-        (mask, step), color = log_steps(h), colors[i % len(colors)]
+        (mask, step), color = positive_steps(h), colors[i % len(colors)]
         if not mask.any():
             continue
         ax_loss.plot(step, h["train_loss"][mask], ls="--", color=color, lw=1.2)
@@ -36,7 +36,7 @@ def plot_lazy_rich(histories: Sequence[History], labels: Sequence[str], *, lazy:
             ax_change.plot(step, h["ntk.kernel_change"][mask], color=color, label=label)
             ax_align.plot(step, h["ntk.alignment"][mask], color=color, label=label)
     if lazy is not None:
-        mask, lazy_step = log_steps(lazy)
+        mask, lazy_step = positive_steps(lazy)
         ax_loss.plot(lazy_step, lazy["train_loss"][mask], color="k", ls="--", lw=1)
         ax_loss.plot(lazy_step, lazy["test_loss"][mask], color="k", lw=1,
                      label="linearised net (K₀)")

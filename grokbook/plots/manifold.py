@@ -11,7 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from grokbook.diagnostics.topology import betti_curve
-from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, log_steps, plot_metric, step_axis
+from grokbook.plots.steps import TEST_COLOR, TRAIN_COLOR, positive_steps, plot_metric, step_axis
 from grokbook.history import History
 
 BETTI_COLORS = {0: "#1f77b4", 1: "#d62728"}
@@ -126,7 +126,7 @@ def plot_dimension_panel(history: History, fig: Figure) -> Figure:
     step: the figure of chapter 6's control panel."""
     fig.clear()
     ax_acc, ax_id = fig.subplots(1, 2)
-    mask, steps = log_steps(history)
+    mask, steps = positive_steps(history)
     if not mask.any():
         return fig
     for column, color, label in (("train_acc", TRAIN_COLOR, "train"), ("test_acc", TEST_COLOR, "test")):

@@ -1,6 +1,6 @@
 """The chart type "a quantity over optimisation steps": the log-step axis, phase shading and one metric plot.
 
-Every figure that draws a logged column against the step uses these: ``log_steps`` (the logged steps a
+Every figure that draws a logged column against the step uses these: ``positive_steps`` (the logged steps a
 log axis can show, step ≥ 1, and the mask that selects them), ``step_axis`` (log x axis and its label),
 ``shade_spans`` (coloured bands behind the curves, the one shading primitive; grokking's curve phases
 of Power et al. 2022, arXiv 2201.02177, and the circuit phases of Nanda et al. 2023, arXiv 2301.05217,
@@ -18,17 +18,17 @@ from matplotlib.axes import Axes
 from grokbook.diagnostics.phases import CURVE_PHASES, curve_phases
 from grokbook.history import GROK_THRESHOLD, History
 
-__all__ = ["CURVE_PHASE_COLORS", "TEST_COLOR", "TRAIN_COLOR", "log_steps", "plot_metric", "shade_phases",
+__all__ = ["CURVE_PHASE_COLORS", "TEST_COLOR", "TRAIN_COLOR", "positive_steps", "plot_metric", "shade_phases",
            "shade_spans", "step_axis"]
 
 CURVE_PHASE_COLORS = dict(zip(CURVE_PHASES, ("#f4cccc", "#fff2cc", "#d9ead3", "#cfe2f3")))
 TRAIN_COLOR, TEST_COLOR = "#1f77b4", "#d62728"
 
 
-def log_steps(history: History) -> tuple[np.ndarray, np.ndarray]:
+def positive_steps(history: History) -> tuple[np.ndarray, np.ndarray]:
     """``(mask, steps)``: the logged steps ≥ 1, the ones a log-step axis can show (step 0 cannot).
 
-    >>> mask, steps = log_steps(History({"step": np.array([0, 1, 10])}))
+    >>> mask, steps = positive_steps(History({"step": np.array([0, 1, 10])}))
     >>> mask.tolist(), steps.tolist()
     ([False, True, True], [1, 10])
     """
@@ -80,7 +80,7 @@ def plot_metric(histories: History | Sequence[History], column: str, labels: Seq
     if shaded:
         shade_phases(ax, histories[0])
     for i, h in enumerate(histories):
-        mask, steps = log_steps(h)
+        mask, steps = positive_steps(h)
         line, = ax.plot(steps, h[column][mask], color=color, label=labels[i] if labels else None)
         t_grok = h.first_step("test_acc", GROK_THRESHOLD) if "test_acc" in h else None
         if t_grok is not None and len(histories) > 1:
