@@ -79,3 +79,14 @@ def test_docstring_examples_pass(path):
         runner.run(test)
     result = runner.summarize(verbose=False)
     assert result.failed == 0, f"{result.failed} of {result.attempted} docstring examples of {_name(path)} fail"
+
+
+def test_no_two_modules_export_different_objects_under_one_name():
+    # A name means one thing across the package: two public objects called alike are a trap for readers.
+    owners: dict[str, dict[int, str]] = {}
+    for path in MODULES:
+        module = importlib.import_module(_name(path))
+        for name in getattr(module, "__all__", []):
+            owners.setdefault(name, {})[id(getattr(module, name))] = _name(path)
+    clashes = {name: sorted(mods.values()) for name, mods in owners.items() if len(mods) > 1}
+    assert not clashes, f"names exported as different objects by different modules: {clashes}"
