@@ -70,6 +70,10 @@ def test_plots_draw_censored_rows_and_spectra():
     ax = plot_race(entries, title="t")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a (lr 0.1)", "b (lr 0.3)"]
     assert sum("never" in t.get_text() for t in ax.texts) == 2
+    ax = plot_race(entries, labels=["first", "second"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["first", "second"]
+    with pytest.raises(ValueError, match="labels"):
+        plot_race(entries, labels=["only one"])
     h = History({"step": np.array([0, 1, 2]), "W": np.stack([np.diag([3.0, 2.0, 1.0])] * 3)})
     ax = plot_singular_values([h], "W", ["x"], k=3)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [3, 3, 3])
