@@ -15,13 +15,16 @@ Grokfast's gradient filters, Muon and Egalitarian gradient descent.
 - **Adam-LR** (arXiv 2505.15624): the embedding is what delays grokking; its parameters get their own
   learning rate, ``θ_E ← AdamW(θ_E; η_E)`` beside ``θ_rest ← AdamW(θ_rest; η)``
   (:func:`is_embedding`, :class:`ParameterGroups`).
+- **GrokTransfer** (Xu, Ni, Wang & Hu 2025, arXiv 2504.13292): a smaller, weaker model is trained first;
+  the target's embedding starts from the weak one's, ``E_T = E_W R`` (:func:`transfer_embedding`).
 """
 from __future__ import annotations
 
 import torch
 
 __all__ = ["NEWTON_SCHULZ_COEFFICIENTS", "SPECTRAL_OPTIMIZERS", "GrokfastEMA", "GrokfastMA", "ParameterGroups",
-           "StackedSpectral", "egalitarian", "is_embedding", "is_hidden_matrix", "newton_schulz"]
+           "StackedSpectral", "egalitarian", "is_embedding", "is_hidden_matrix", "newton_schulz",
+           "transfer_embedding"]
 
 NEWTON_SCHULZ_COEFFICIENTS = (3.4445, -4.7750, 2.0315)
 SPECTRAL_OPTIMIZERS = ("muon", "egd")
@@ -85,6 +88,37 @@ def is_embedding(name: str, shape: tuple[int, ...]) -> bool:
     """Whether a (per-member) parameter is an input embedding: a shared token table (``embed``, ``W_E``),
     positional embeddings (``W_pos``), or an MLP's per-position one-hot table (``first`` with 3 axes)."""
     return name in ("embed", "W_E", "W_pos") or (name == "first" and len(shape) == 3)
+
+
+def transfer_embedding(weak: torch.Tensor, width: int, *, seed: int = 0) -> torch.Tensor:
+    """GrokTransfer's initial embedding for a wider target: ``E_T = E_W R``.
+
+    Xu, Ni, Wang & Hu 2025 ("Let Me Grok for You: Accelerating Grokking via Embedding Transfer from a
+    Weaker Model", arXiv 2504.13292) train a small model until its test accuracy is non-trivial, then
+    give the target the embedding ``E_T = A B`` with ``A = E_W`` (the weak model's trained embedding,
+    one row per token) and ``B`` a trainable ``d_W × d_T`` map. Here ``B`` is its random start
+    ``R ∈ ℝ^{d_W × width}``, ``R_ij ~ N(0, 1/d_W)`` (fan-in scale, drawn from ``seed``), and the product
+    initialises the target's whole table, which then trains freely: every row of ``E_T`` starts in
+    the ``d_W``-dimensional span of ``R``'s rows, and token geometry is kept,
+    ``E[E_T E_Tᵀ] = (width/d_W) · E_W E_Wᵀ``. The same ``R`` multiplies every leading slice of ``weak``
+    (one table per input position for a one-hot MLP), so the target's first pre-activation is
+    ``h_T = h_W R``.
+
+    Shapes: ``weak`` is ``(…, n_tokens, d_W)``; the result ``(…, n_tokens, width)``.
+
+    >>> E_W = torch.randn(2, 7, 3)
+    >>> E_T = transfer_embedding(E_W, 16, seed=0)
+    >>> tuple(E_T.shape), int(torch.linalg.matrix_rank(E_T[0]))
+    ((2, 7, 16), 3)
+    """
+    if weak.dim() < 2:
+        raise ValueError(f"transfer_embedding needs a (…, n_tokens, d_W) table, got shape {tuple(weak.shape)}")
+    if width < 1:
+        raise ValueError(f"width (the target's embedding size) must be ≥ 1, got {width}")
+    d_w = weak.size(-1)
+    g = torch.Generator().manual_seed(seed)
+    R = torch.randn(d_w, width, generator=g, dtype=torch.float64) / d_w**0.5
+    return (weak.detach().double().cpu() @ R).to(weak.dtype)
 
 
 class ParameterGroups:

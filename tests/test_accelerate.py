@@ -6,7 +6,7 @@ import torch
 from grokbook import MLPConfig, ModularArithmetic, TrainConfig, grid, train, train_ensemble, vary
 from grokbook.accelerate import (NEWTON_SCHULZ_COEFFICIENTS, GrokfastEMA, GrokfastMA, ParameterGroups, StackedSpectral,
                                  egalitarian, is_embedding,
-                                 is_hidden_matrix, newton_schulz)
+                                 is_hidden_matrix, newton_schulz, transfer_embedding)
 
 
 def quintic(s, steps=5):
@@ -191,3 +191,46 @@ def test_adam_lr_members_may_differ_in_embed_lr_and_match_their_solo_runs():
         torch.testing.assert_close(r.model.first, train(c, progress=False).model.first)
     with pytest.raises(ValueError, match="embed_lr must be set for every ensemble member or for none"):
         train_ensemble([cfg, vary(cfg, embed_lr=1e-3)], progress=False)
+
+
+def test_transfer_embedding_keeps_the_weak_geometry_in_a_rank_d_w_table():
+    # Xu et al. 2025's E_T = E_W B at B's fan-in start: E[E_T E_Tᵀ] = (width/d_W) E_W E_Wᵀ (Johnson–
+    # Lindenstrauss: at width 20000 the Gram matrix is within a few per cent), rank E_T = rank E_W.
+    g = torch.Generator().manual_seed(4)
+    weak = torch.randn(2, 11, 5, generator=g, dtype=torch.float64)
+    wide = transfer_embedding(weak, 20000, seed=1)
+    for pos in range(2):
+        gram, expected = (5 / 20000) * wide[pos] @ wide[pos].T, weak[pos] @ weak[pos].T
+        assert torch.linalg.norm(gram - expected) < 0.05 * torch.linalg.norm(expected)
+    narrow = transfer_embedding(weak, 64, seed=1)
+    assert narrow.shape == (2, 11, 64) and narrow.dtype == weak.dtype
+    assert int(torch.linalg.matrix_rank(narrow[0])) == 5
+
+
+def test_transfer_embedding_projects_every_position_by_one_map_fixed_by_the_seed():
+    # One R for all positions: equal weak rows give equal target rows, and h_T = h_W R is linear.
+    weak = torch.randn(2, 7, 3, generator=torch.Generator().manual_seed(5))
+    weak[1] = weak[0]
+    E = transfer_embedding(weak, 32, seed=2)
+    torch.testing.assert_close(E[0], E[1])
+    torch.testing.assert_close(transfer_embedding(weak, 32, seed=2), E)
+    assert not torch.allclose(transfer_embedding(weak, 32, seed=3), E)
+    R = torch.linalg.lstsq(weak[0].double(), E[0].double()).solution   # the map, recovered
+    torch.testing.assert_close(transfer_embedding(2 * weak, 32, seed=2), (2 * weak.double() @ R).float())
+
+
+def test_a_transferred_table_is_where_the_target_starts():
+    weak = train(TrainConfig(task=ModularArithmetic(p=7), model=MLPConfig(width=4, depth=2, bias=False), steps=5,
+                             device="cpu"), progress=False)
+    table = transfer_embedding(dict(weak.model.named_parameters())["first"], 16, seed=0)
+    target = TrainConfig(task=ModularArithmetic(p=7), model=MLPConfig(width=16, depth=2, bias=False), steps=1,
+                         lr=1e-12, device="cpu", dtype="float64")
+    started = train(target, progress=False, start={"first": table})
+    torch.testing.assert_close(dict(started.model.named_parameters())["first"], table.double(), rtol=0, atol=1e-10)
+
+
+def test_transfer_embedding_refuses_bad_shapes():
+    with pytest.raises(ValueError, match="n_tokens, d_W"):
+        transfer_embedding(torch.ones(5), 8)
+    with pytest.raises(ValueError, match="width"):
+        transfer_embedding(torch.ones(5, 2), 0)

@@ -2,7 +2,8 @@
 import numpy as np
 import pytest
 
-from grokbook.diagnostics.race import RaceEntry, pick_best, race_entry, seconds_per_step, speedup
+from grokbook.diagnostics.race import (RaceEntry, pick_best, race_entry, rank_correlation, seconds_per_step,
+                                      speedup)
 from grokbook.history import History, Run
 from grokbook.training import TrainConfig
 
@@ -69,6 +70,10 @@ def test_plots_draw_censored_rows_and_spectra():
     ax = plot_race(entries, title="t")
     assert [t.get_text() for t in ax.get_yticklabels()] == ["a (lr 0.1)", "b (lr 0.3)"]
     assert sum("never" in t.get_text() for t in ax.texts) == 2
+    ax = plot_race(entries, labels=["first", "second"])
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["first", "second"]
+    with pytest.raises(ValueError, match="labels"):
+        plot_race(entries, labels=["only one"])
     h = History({"step": np.array([0, 1, 2]), "W": np.stack([np.diag([3.0, 2.0, 1.0])] * 3)})
     ax = plot_singular_values([h], "W", ["x"], k=3)
     np.testing.assert_allclose(ax.lines[0].get_ydata(), [3, 3, 3])
@@ -93,3 +98,42 @@ def test_the_trainer_records_the_loops_cpu_time_and_the_cache_keeps_it(tmp_path,
     loaded = train_ensemble(cfgs, progress=False)
     cost = trained[0].history.cpu_seconds
     assert cost > 0 and all(r.history.cpu_seconds == cost for r in trained + loaded)
+
+
+def test_pick_best_over_two_settings_and_a_prior_cost():
+    def both(lr, embed_lr, grok_at):
+        r = run(lr, grok_at)
+        return Run(TrainConfig(lr=lr, embed_lr=embed_lr, steps=100), r.history, None, None)
+    runs = [both(0.1, 0.3, 50), both(0.1, 0.3, 50), both(0.1, 1.0, 20), both(0.1, 1.0, 30),
+            both(0.3, 0.3, None), both(0.3, 0.3, 10)]
+    best, medians = pick_best(runs, lambda c: (c.lr, c.embed_lr), prior_steps=7)
+    assert best == (0.1, 1.0) and medians == {(0.1, 0.3): 57.0, (0.1, 1.0): 32.0, (0.3, 0.3): np.inf}
+
+
+def test_a_prior_cost_is_counted_in_steps_budget_and_seconds():
+    # 2 weak steps ahead of every run, 0.5 s of weak training per member; target: 3 s for 3 × 100 steps.
+    e = race_entry("t", 0.1, [run(0.1, 20), run(0.1, 40), run(0.1, None)], 3.0,
+                   prior_steps=2, prior_seconds=0.5)
+    np.testing.assert_array_equal(e.steps, [22, 42, np.nan])
+    assert e.budget == 102 and e.median == 42 and e.steps_text() == "32 ± 14 (2/3)"
+    assert e.seconds == pytest.approx(40 * 0.01 + 0.5)
+    base = race_entry("a", 0.1, [run(0.1, 40)] * 3, 3.0)   # sooner in steps, later in seconds
+    assert speedup(base, e) == pytest.approx(40 / 42) and speedup(base, e, True) == pytest.approx(0.4 / 0.9)
+    with pytest.raises(ValueError, match="prior"):
+        race_entry("t", 0.1, [run(0.1, 20)], 1.0, prior_steps=-1)
+
+
+def test_rank_correlation_is_spearman_with_censored_ties():
+    from scipy.stats import spearmanr
+    def entries(medians):
+        return {m: race_entry(m, 0.1, [run(0.1, v)] * 3, 1.0) for m, v in medians.items()}
+    a = entries({"p": 10, "q": 20, "r": 30, "s": None, "t": None})
+    b = entries({"p": 30, "q": 10, "r": 20, "s": 40, "t": None})
+    expected = spearmanr([10, 20, 30, np.inf, np.inf], [30, 10, 20, 40, np.inf]).statistic
+    assert rank_correlation(a, b) == pytest.approx(expected)
+    assert rank_correlation(a, a) == pytest.approx(1.0)
+    reverse = entries({"p": 40, "q": 30, "r": 20, "s": 10})
+    assert rank_correlation(entries({"p": 10, "q": 20, "r": 30, "s": 40}), reverse) == pytest.approx(-1.0)
+    assert np.isnan(rank_correlation(entries({"p": None, "q": None}), a))
+    with pytest.raises(ValueError, match="≥ 2 methods"):
+        rank_correlation(a, {"p": a["p"]})

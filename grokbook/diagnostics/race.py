@@ -10,22 +10,26 @@ lucky draw that won the selection. These functions compute and never train or dr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 import numpy as np
+from scipy.stats import rankdata
 
 from grokbook.diagnostics.phases import censored_median
 from grokbook.history import Run, collect
 from grokbook.training.config import setting
 
-__all__ = ["RaceEntry", "pick_best", "race_entry", "seconds_per_step", "speedup"]
+__all__ = ["RaceEntry", "pick_best", "race_entry", "rank_correlation", "seconds_per_step", "speedup"]
 
 
-def pick_best(runs: Sequence[Run], name: str = "lr") -> tuple[Any, dict[Any, float]]:
+def pick_best(runs: Sequence[Run], name: str | Callable[[Any], Hashable] = "lr",
+              prior_steps: int = 0) -> tuple[Any, dict[Any, float]]:
     """The value of setting ``name`` whose runs have the lowest censored median steps to grok
     (:func:`~grokbook.diagnostics.phases.censored_median`: a run that never grokked counts as +∞), and
     that median for every value. Ties (every value censored, say) go to the higher mean final test
-    accuracy, then to the earlier value.
+    accuracy, then to the earlier value. ``name`` may instead be a function of a run's config (a grid
+    over two settings: ``lambda c: (c.lr, c.embed_lr)``); ``prior_steps`` (steps spent before these
+    runs began, GrokTransfer's weak model) is added to every median.
 
     >>> from grokbook.history import History
     >>> from grokbook.training import TrainConfig
@@ -38,11 +42,12 @@ def pick_best(runs: Sequence[Run], name: str = "lr") -> tuple[Any, dict[Any, flo
     """
     if not runs:
         raise ValueError("pick_best needs at least one run")
-    values = list(dict.fromkeys(setting(r.config, name) for r in runs))
+    value_of = name if callable(name) else (lambda config: setting(config, name))
+    values = list(dict.fromkeys(value_of(r.config) for r in runs))
     medians, accuracy = {}, {}
     for v in values:
-        group = [r for r in runs if setting(r.config, name) == v]
-        medians[v] = float(censored_median(collect(group, "steps_to_grok")))
+        group = [r for r in runs if value_of(r.config) == v]
+        medians[v] = float(censored_median(collect(group, "steps_to_grok"))) + prior_steps
         accuracy[v] = float(np.mean([r.history["test_acc"][-1] for r in group]))
     best = min(values, key=lambda v: (medians[v], -accuracy[v], values.index(v)))
     return best, medians
@@ -69,13 +74,18 @@ def seconds_per_step(cpu_seconds: float, runs: Sequence[Run], floor: float = 1e-
 @dataclass(frozen=True)
 class RaceEntry:
     """One method's result on the reported seeds: steps to grok per seed (NaN = censored at ``budget``),
-    their mean ± sd over the random seeds that grokked, the censored median, and seconds (median × s/step)."""
+    their mean ± sd over the random seeds that grokked, the censored median, and seconds (median × s/step).
+
+    A method that trains something first (GrokTransfer's weak model) carries that cost: ``prior_steps``
+    are included in ``steps`` and ``budget``, and ``prior_seconds`` (per member) in ``seconds``."""
 
     method: str
     value: Any
     steps: np.ndarray
     budget: int
     seconds_per_step: float
+    prior_steps: int = 0
+    prior_seconds: float = 0.0
 
     @property
     def grokked(self) -> int:
@@ -97,8 +107,9 @@ class RaceEntry:
 
     @property
     def seconds(self) -> float:
-        """Censored median steps to grok × seconds per step (inf when the median is censored)."""
-        return self.median * self.seconds_per_step
+        """``(median − prior_steps) × seconds per step + prior_seconds``: the censored median's CPU
+        seconds, the prior training included (inf when the median is censored)."""
+        return (self.median - self.prior_steps) * self.seconds_per_step + self.prior_seconds
 
     def steps_text(self) -> str:
         """``mean ± sd (k/n)``, with ``> budget`` for the random seeds that never grokked."""
@@ -109,14 +120,17 @@ class RaceEntry:
         return f"{self.mean:.0f}{sd} ({self.grokked}/{n})"
 
 
-def race_entry(method: str, value: Any, runs: Sequence[Run], cpu_seconds: float) -> RaceEntry:
+def race_entry(method: str, value: Any, runs: Sequence[Run], cpu_seconds: float, *, prior_steps: int = 0,
+               prior_seconds: float = 0.0) -> RaceEntry:
     """A :class:`RaceEntry` from the reported runs of one method and the CPU seconds their ensemble
-    took."""
+    took; ``prior_steps`` and ``prior_seconds`` (per member) are what it trained before them."""
     if not runs:
         raise ValueError("race_entry needs the method's reported runs")
-    budget = max(int(r.config.steps) for r in runs)
-    return RaceEntry(method, value, collect(runs, "steps_to_grok"), budget,
-                     seconds_per_step(cpu_seconds, runs))
+    if prior_steps < 0 or not prior_seconds >= 0:
+        raise ValueError(f"prior_steps and prior_seconds must be ≥ 0, got {prior_steps}, {prior_seconds}")
+    budget = max(int(r.config.steps) for r in runs) + prior_steps
+    return RaceEntry(method, value, collect(runs, "steps_to_grok") + prior_steps, budget,
+                     seconds_per_step(cpu_seconds, runs), prior_steps, float(prior_seconds))
 
 
 def speedup(baseline: RaceEntry, entry: RaceEntry, in_seconds: bool = False) -> float:
@@ -126,3 +140,25 @@ def speedup(baseline: RaceEntry, entry: RaceEntry, in_seconds: bool = False) -> 
     if np.isinf(a) and np.isinf(b):
         return float("nan")
     return float(a / b) if np.isfinite(b) else 0.0
+
+
+def rank_correlation(first: Mapping[str, RaceEntry], second: Mapping[str, RaceEntry]) -> float:
+    """Spearman's ρ between two races' censored medians over the methods both ran: the Pearson
+    correlation of their ranks, ``ρ = cov(rank a, rank b) / (sd(rank a) · sd(rank b))``, ties (every
+    censored method, at +∞) sharing their mean rank (Spearman 1904). 1: the same order; NaN when one
+    race cannot order its methods at all.
+
+    >>> def entry(median):
+    ...     return RaceEntry("m", 0, np.array([median] * 3), 100, 1.0)
+    >>> a = {"x": entry(10), "y": entry(20), "z": entry(np.nan)}
+    >>> round(rank_correlation(a, {"x": entry(30), "y": entry(20), "z": entry(np.nan)}), 2)
+    0.5
+    """
+    shared = [m for m in first if m in second]
+    if len(shared) < 2:
+        raise ValueError(f"rank_correlation needs ≥ 2 methods in both races, got {shared}")
+    a = rankdata([first[m].median for m in shared])
+    b = rankdata([second[m].median for m in shared])
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return float("nan")
+    return float(np.corrcoef(a, b)[0, 1])

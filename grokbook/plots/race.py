@@ -15,9 +15,13 @@ from grokbook.history import History
 __all__ = ["plot_race", "plot_singular_values"]
 
 
-def plot_race(entries: Sequence[RaceEntry], *, ax: Axes | None = None, title: str | None = None) -> Axes:
+def plot_race(entries: Sequence[RaceEntry], *, labels: Sequence[str] | None = None, ax: Axes | None = None,
+              title: str | None = None) -> Axes:
     """One row per method: every seed's steps to grok as a dot, the censored median as a bar, a seed
-    that never grokked as an open triangle at the budget with ``k/n never`` beside it."""
+    that never grokked as an open triangle at the budget with ``k/n never`` beside it. ``labels`` name
+    the rows (default: the method and its value)."""
+    if labels is not None and len(labels) != len(entries):
+        raise ValueError(f"got {len(entries)} entries but {len(labels)} labels")
     ax = ax if ax is not None else plt.figure(figsize=(6.5, 0.6 + 0.55 * len(entries))).gca()
     budget = max(e.budget for e in entries)
     for i, e in enumerate(entries):
@@ -30,7 +34,10 @@ def plot_race(entries: Sequence[RaceEntry], *, ax: Axes | None = None, title: st
             ax.annotate(f"{(~done).sum()}/{len(e.steps)} never", (budget, i), fontsize=7,
                         xytext=(6, -3), textcoords="offset points", color=f"C{i}")
     ax.axvline(budget, color="k", lw=0.8, ls=":")
-    ax.set_yticks(range(len(entries)), [f"{e.method} (lr {e.value:g})" for e in entries])
+    if labels is None:
+        labels = [f"{e.method} (lr {e.value:g})" if isinstance(e.value, (int, float)) else f"{e.method} ({e.value})"
+                  for e in entries]
+    ax.set_yticks(range(len(entries)), labels)
     ax.set_xscale("log")
     ax.set_xlabel("optimisation steps to 95% test accuracy (bar: censored median)")
     ax.set_ylim(-0.6, len(entries) - 0.4)
