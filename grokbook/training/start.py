@@ -63,10 +63,10 @@ def start_digest(start: Sequence[Start | None] | None) -> str:
     digest = hashlib.sha256()
     for state in start:
         for name in sorted(state or {}):
-            value = state[name].detach().cpu().contiguous()
+            value = state[name].detach()
             digest.update(name.encode())
             digest.update(str(value.dtype).encode())
             digest.update(repr(tuple(value.shape)).encode())
-            digest.update(value.numpy().tobytes())
+            digest.update(value.cpu().double().contiguous().numpy().tobytes())
         digest.update(b"|")
     return digest.hexdigest()[:24]
