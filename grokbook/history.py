@@ -62,11 +62,14 @@ class History:
     ``weight_norm``; each attached diagnostic adds its own. ``per_step`` holds arrays with one entry per
     optimisation step (e.g. ``update_norm``). ``cpu_seconds`` is the CPU time of the training loop that
     produced it (the whole ensemble's), stored with it in the run cache, so a cached run keeps its cost.
+    ``diverged_at`` is the step at which the loss became NaN or infinite in a run trained with
+    ``on_divergence="freeze"`` (its columns end there), None otherwise.
     """
 
     columns: dict[str, np.ndarray] = field(default_factory=dict)
     per_step: dict[str, np.ndarray] = field(default_factory=dict)
     cpu_seconds: float | None = None
+    diverged_at: int | None = None
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.columns[name]

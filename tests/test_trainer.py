@@ -204,3 +204,24 @@ def test_record_update_norm_also_records_the_radial_share():
     theta = torch.cat([q.detach().double().flatten() for q in start.model.parameters()])
     expected = float(delta @ theta / (delta.norm() * theta.norm()))
     assert one.history.per_step["update_cos"][0] == pytest.approx(expected, abs=1e-3)
+
+
+def test_a_diverging_member_is_frozen_and_the_others_train_on_unchanged():
+    # Member 1's learning rate blows its loss up; with on_divergence="freeze" members 0 and 2 must end
+    # exactly where they end when trained without it.
+    sane = [vary(TINY, optimizer="sgd", loss="mse", lr=lr, seed=s, steps=20) for lr, s in ((0.5, 0), (0.3, 2))]
+    wild = vary(TINY, optimizer="sgd", loss="mse", lr=1e30, seed=1, steps=20)
+    alone = train_ensemble(sane, progress=False)
+    runs = train_ensemble([sane[0], wild, sane[1]], progress=False, on_divergence="freeze")
+    for a, b in zip(alone, (runs[0], runs[2])):
+        assert b.history.diverged_at is None
+        np.testing.assert_allclose(b.history["train_loss"], a.history["train_loss"], rtol=1e-5)
+    frozen = runs[1].history
+    assert frozen.diverged_at is not None and frozen["step"][-1] <= frozen.diverged_at < 20
+    assert len(runs[0].history) > len(frozen)
+    with pytest.raises(DivergenceError, match=r"member 1 of 3.*on_divergence='freeze'"):
+        train_ensemble([sane[0], wild, sane[1]], progress=False)
+    with pytest.raises(DivergenceError, match="at step"):  # every member diverged: nothing left to train
+        train_ensemble([wild, vary(wild, seed=4)], progress=False, on_divergence="freeze")
+    with pytest.raises(ValueError, match="on_divergence"):
+        train(TINY, progress=False, on_divergence="ignore")

@@ -21,22 +21,17 @@ from grokbook.device import pick_device, resolve_dtype
 from grokbook.htmlbook import in_html_book
 from grokbook.losses import accuracy
 from grokbook.models import CenteredScaled, build_model
-from grokbook.accelerate import (SPECTRAL_OPTIMIZERS, GrokfastEMA, GrokfastMA, ParameterGroups, StackedSpectral,
-                                 is_embedding)
-from grokbook.optim import StackedOptimizer
 from grokbook.tasks import Dataset
 from grokbook.training import cache as run_cache
 from grokbook.training.config import TrainConfig
 from grokbook.training.ensemble import _Batches, _Ensemble, check_ensemble
+from grokbook.training.stepping import (DIVERGENCE_POLICIES, Divergence, DivergenceError, UpdateRecorder,
+                                       build_grad_filter, build_optimizer)
 from grokbook.training.start import Start, apply_start, start_digest
 from grokbook.history import GROK_THRESHOLD, History, Run
 
 __all__ = ["DivergenceError", "LogContext", "check_ensemble", "log_steps", "train", "train_ensemble"]
 
-
-
-class DivergenceError(FloatingPointError):
-    """The loss became NaN or infinite: training stopped at the step named in the message."""
 
 
 @dataclass
@@ -85,7 +80,7 @@ def log_steps(steps: int, points: int, grid: str = "log") -> np.ndarray:
 def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = None, progress: bool = True,
           callback: Callable[[int, list[History]], None] | None = None,
           should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False,
-          start: Start | None = None) -> Run:
+          start: Start | None = None, on_divergence: str = "raise") -> Run:
     """Train one model as ``config`` says and return its ``Run`` (config, history, model, data).
 
     ``diagnostics`` maps a column name to a function of a ``LogContext`` returning a number, a dict of
@@ -95,7 +90,9 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     ``history.per_step["update_norm"]``, and the radial share of that applied update,
     ``cos(θ_{t+1} − θ_t, θ_t)``, in ``history.per_step["update_cos"]``. ``start`` maps parameter names
     to weights that replace the random initialisation (``trained_state(run)`` continues a run; a partial
-    mapping transplants part of one); with ``output_scale`` set they become θ₀.
+    mapping transplants part of one); with ``output_scale`` set they become θ₀. ``on_divergence``: what a
+    NaN or infinite loss does, ``"raise"`` (a ``DivergenceError``) or, in an ensemble, ``"freeze"`` that
+    member and train the others on (its ``history.diverged_at`` says when).
 
     >>> from grokbook import ModularArithmetic, MLPConfig
     >>> run = train(TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.5),
@@ -105,17 +102,19 @@ def train(config: TrainConfig, *, diagnostics: dict[str, Diagnostic] | None = No
     """
     return train_ensemble([config], diagnostics=diagnostics, progress=progress, callback=callback,
                           should_stop=should_stop, record_update_norm=record_update_norm,
-                          start=None if start is None else [start])[0]
+                          start=None if start is None else [start], on_divergence=on_divergence)[0]
 
 
 def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Diagnostic] | None = None,
                    progress: bool = True, callback: Callable[[int, list[History]], None] | None = None,
                    should_stop: Callable[[], bool] | None = None, record_update_norm: bool = False,
-                   start: Sequence[Start | None] | None = None) -> list[Run]:
+                   start: Sequence[Start | None] | None = None, on_divergence: str = "raise") -> list[Run]:
     """Train K models in one vectorised step; member k's run equals ``train(configs[k])`` (up to float
     rounding of batched matrix products). Arguments as in ``train``; ``start[k]`` is member k's."""
     configs = list(configs)
     check_ensemble(configs)
+    if on_divergence not in DIVERGENCE_POLICIES:
+        raise ValueError(f"on_divergence must be one of {list(DIVERGENCE_POLICIES)}, got {on_divergence!r}")
     base = configs[0]
     diagnostics = dict(diagnostics or {})
     device = pick_device(base.device)
@@ -129,7 +128,8 @@ def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Dia
         apply_start(modules, start)
     # θ₀ once: output scaling subtracts a frozen copy of each member as it was built.
     initial = [copy.deepcopy(m) for m in modules] if base.output_scale is not None else None
-    key = run_cache.key(configs, diagnostics, record_update_norm, start_digest(start))
+    key = run_cache.key(configs, diagnostics, record_update_norm,
+                        start_digest(start) + ("" if on_divergence == "raise" else f"|{on_divergence}"))
     stored = run_cache.load(key)
     names = [n for n, _ in modules[0].named_parameters()]
     if stored is not None:
@@ -146,7 +146,7 @@ def train_ensemble(configs: Sequence[TrainConfig], *, diagnostics: dict[str, Dia
         ensemble = _Ensemble(configs, datas, modules[0], names, params, device, dtype)
         logger = _Logger(ensemble, trained, diagnostics, callback)
         started = time.process_time()
-        histories = _fit(ensemble, logger, progress, should_stop, record_update_norm)
+        histories = _fit(ensemble, logger, progress, should_stop, record_update_norm, on_divergence)
         cost = time.process_time() - started  # travels with the runs, through the cache too
         for h in histories:
             h.cpu_seconds = cost
@@ -164,6 +164,7 @@ class _Logger:
         self.ensemble, self.trained, self.diagnostics, self.callback = ensemble, trained, diagnostics, callback
         self.rows: list[dict[str, list]] = [dict() for _ in trained]
         self.histories = [History() for _ in trained]
+        self.divergence: Divergence | None = None  # members it froze get no more rows
 
     def __call__(self, step: int, train_out: torch.Tensor | None = None) -> bool:
         """Log ``step``; True when ``stop_after_grok`` is set and every member has grokked."""
@@ -178,7 +179,10 @@ class _Logger:
         values = {k: v.double().cpu().numpy() for k, v in metrics.items()}
         for split in ("train", "test"):
             values[f"{split}_acc"] /= e.counts[split]
+        dead = self.divergence.dead if self.divergence is not None else set()
         for k, row in enumerate(self.rows):
+            if k in dead:
+                continue
             row.setdefault("step", []).append(step)
             for name, v in values.items():
                 row.setdefault(name, []).append(float(v[k]))
@@ -190,25 +194,29 @@ class _Logger:
             self.histories[k].columns = {n: np.asarray(v) for n, v in row.items()}
         if self.callback is not None:
             self.callback(step, self.histories)
-        return bool(e.base.stop_after_grok and np.all(values["test_acc"] >= GROK_THRESHOLD))
+        alive = [k for k in range(len(self.rows)) if k not in dead]
+        return bool(e.base.stop_after_grok and np.all(values["test_acc"][alive] >= GROK_THRESHOLD))
 
     def latest(self, column: str) -> float:
         return self.rows[0][column][-1]
 
 
 def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], bool] | None,
-         record_update_norm: bool) -> list[History]:
+         record_update_norm: bool, on_divergence: str) -> list[History]:
     """The step loop: forward, loss, gradient, optimizer step, norm projection; logs on the log grid."""
     base, K, params = e.base, e.K, e.params
     device, dtype = params[0].device, params[0].dtype
     for p in params:
         p.requires_grad_(True)
-    optimizer, grad_filter = _optimizer(e), _grad_filter(base)
+    optimizer, grad_filter = build_optimizer(e), build_grad_filter(base)
     radius = (torch.tensor([c.fixed_norm for c in e.configs], device=device, dtype=dtype)
               if base.fixed_norm is not None else None)
     batches = _Batches(e.configs, e.lengths["train"], device, dtype) if base.batch_size is not None else None
     logged = set(log_steps(base.steps, base.log_points, base.log_grid).tolist()) | {base.steps}
-    updates = _UpdateRecorder(base.steps, K, device, dtype) if record_update_norm else None
+    divergence = Divergence(on_divergence, K, device, f"lower the learning rate (lr={base.lr}), the init scale "
+                            "or the output scale, or use dtype='float64'")
+    log.divergence = divergence
+    updates = UpdateRecorder(base.steps, K, device, dtype) if record_update_norm else None
     # No progress bar while the HTML book builds: a tqdm widget with no kernel is an empty area.
     bar = tqdm(total=base.steps, disable=not progress or in_html_book(), desc=f"training {K} model{'s' * (K > 1)}",
                leave=False)
@@ -228,13 +236,12 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
         if batches is not None:
             x, y, w, ref = batches.next(e.x["train"], e.y["train"], e.reference["train"])
             out = e.outputs(x, ref)
-        loss = (e.per_sample(out, y, e.loss_fn) * w).sum()
-        if not torch.isfinite(loss):
+        try:
+            loss = divergence.loss((e.per_sample(out, y, e.loss_fn) * w).sum(1), step, params)
+        except DivergenceError:
             bar.close()
-            raise DivergenceError(
-                f"the loss became {loss.item()} at step {step}: lower the learning rate (lr={base.lr}), "
-                f"the init scale or the output scale, or use dtype='float64'")
-        grads = torch.autograd.grad(loss, params)
+            raise
+        grads = divergence.mask(torch.autograd.grad(loss, params))
         if grad_filter is not None:
             grads = grad_filter(grads)
         before = [p.detach().clone() for p in params] if updates is not None else None
@@ -244,75 +251,17 @@ def _fit(e: _Ensemble, log: _Logger, progress: bool, should_stop: Callable[[], b
                 factor = radius / e.weight_norm()
                 for p in params:
                     p.mul_(factor.view((K,) + (1,) * (p.dim() - 1)))
+        divergence.restore(params)
         if updates is not None:
             updates.record(step, before, params)
         step += 1
     bar.close()
+    divergence.store(log.histories)
     if updates is not None:
         updates.store(step, log.histories)
     for p in params:
         p.requires_grad_(False)
     return log.histories
-
-
-class _UpdateRecorder:
-    """Per step and member: the applied update's norm ``‖θ_{t+1} − θ_t‖`` and its radial cosine
-    ``cos(θ_{t+1} − θ_t, θ_t)``, stored in ``history.per_step`` when the loop ends."""
-
-    def __init__(self, steps: int, K: int, device: torch.device, dtype: torch.dtype) -> None:
-        self.norms = torch.zeros((steps, K), device=device, dtype=dtype)
-        self.cosines = torch.zeros_like(self.norms)
-
-    def record(self, step: int, before: list[torch.Tensor], params: list[torch.Tensor]) -> None:
-        with torch.no_grad():
-            self.norms[step] = torch.sqrt(sum((p - b).flatten(1).square().sum(1) for p, b in zip(params, before)))
-            radial = sum(((p - b) * b).flatten(1).sum(1) for p, b in zip(params, before))
-            b_norm = torch.sqrt(sum(b.flatten(1).square().sum(1) for b in before))
-            self.cosines[step] = radial / (self.norms[step] * b_norm).clamp_min(1e-300)
-
-    def store(self, steps: int, histories: list[History]) -> None:
-        norms, cosines = self.norms[:steps].cpu().numpy(), self.cosines[:steps].cpu().numpy()
-        for k, history in enumerate(histories):
-            history.per_step["update_norm"] = norms[:, k]
-            history.per_step["update_cos"] = cosines[:, k]
-
-
-def _optimizer(e: _Ensemble):
-    """The stacked optimizer the config names, with per-member learning rates and weight decays."""
-    base, device, dtype = e.base, e.params[0].device, e.params[0].dtype
-
-    def per_member(values: list[float]) -> torch.Tensor:
-        return torch.tensor(values, device=device, dtype=dtype)
-
-    lr = per_member([c.effective_lr for c in e.configs])
-    weight_decay = per_member([c.weight_decay for c in e.configs])
-
-    def adamw(params: list[torch.Tensor], kind: str = base.optimizer, rate: torch.Tensor = lr):
-        return StackedOptimizer(params, kind=kind, betas=base.betas, eps=base.eps, momentum=base.momentum,
-                                orthogonal=base.orthogonal, lr=rate, weight_decay=weight_decay)
-
-    if base.optimizer not in SPECTRAL_OPTIMIZERS and base.embed_lr is not None:  # Adam-LR
-        embedding = [i for i, (n, p) in enumerate(zip(e.names, e.params)) if is_embedding(n, tuple(p.shape[1:]))]
-        if not embedding:
-            raise ValueError(f"embed_lr is set but the model has no embedding parameters ({e.names})")
-        rest = [i for i in range(len(e.params)) if i not in embedding]
-        embed_lr = per_member([c.embed_lr for c in e.configs])
-        return ParameterGroups([(embedding, adamw([e.params[i] for i in embedding], rate=embed_lr)),
-                                (rest, adamw([e.params[i] for i in rest]))])
-    if base.optimizer not in SPECTRAL_OPTIMIZERS:
-        return adamw(e.params)
-    adam_lr = per_member([c.adam_lr if c.adam_lr is not None else c.effective_lr for c in e.configs])
-    fallback = (lambda params: adamw(params, "adamw", adam_lr)) if base.optimizer == "muon" else None
-    return StackedSpectral(e.params, e.names, kind=base.optimizer, lr=lr, weight_decay=weight_decay,
-                           fallback=fallback, momentum=base.muon_momentum)
-
-
-def _grad_filter(base: TrainConfig):
-    if base.grad_filter == "ema":
-        return GrokfastEMA(base.grad_filter_alpha, base.grad_filter_lambda)
-    if base.grad_filter == "ma":
-        return GrokfastMA(base.grad_filter_window, base.grad_filter_lambda)
-    return None
 
 
 def _append_diagnostic(row: dict, name: str, value: Any) -> None:
