@@ -65,3 +65,18 @@ def test_the_signals_diagnostic_logs_every_nth_step():
     h = train(cfg, progress=False, diagnostics={"sig": signals_diagnostic(every=2, top=50)}).history
     assert np.isfinite(h["sig.alpha"][[0, 2, 4]]).all() and np.isnan(h["sig.alpha"][[1, 3]]).all()
     assert 0.0 <= h["sig.sign"][0] <= 1.0 and h["sig.nc1"][0] > 0
+
+
+@pytest.mark.parametrize("n, d, C", [(300, 20, 5), (400, 120, 71), (60, 3, 4)])
+def test_nc1_equals_the_definition_with_a_pseudo_inverse(n, d, C):
+    # tr(Σ_W Σ_B⁺) / C formed literally (d × d matrices, numpy's pinv) against the low-rank route
+    rng = np.random.default_rng(n)
+    y = rng.integers(0, C, n)
+    H = rng.normal(size=(n, d)) + 2.0 * rng.normal(size=(C, d))[y]
+    present = [c for c in range(C) if np.any(y == c)]
+    means = np.stack([H[y == c].mean(axis=0) for c in present])
+    centred = H - means[np.searchsorted(present, y)]
+    between = means - means.mean(axis=0)
+    sigma_w, sigma_b = centred.T @ centred / n, between.T @ between / len(present)
+    literal = np.trace(sigma_w @ np.linalg.pinv(sigma_b, rcond=1e-10, hermitian=True))
+    assert within_class_variability(H, y, C) == pytest.approx(literal / len(present), rel=1e-8)

@@ -68,10 +68,14 @@ def within_class_variability(features: np.ndarray, labels: np.ndarray, n_classes
         raise ValueError(f"need samples of at least 2 classes, got {len(present)}")
     means = np.stack([H[y == c].mean(axis=0) for c in present])
     centred = H - means[np.searchsorted(present, y)]
-    sigma_w = centred.T @ centred / len(H)
     between = means - means.mean(axis=0)
-    sigma_b = between.T @ between / len(present)
-    return float(np.trace(sigma_w @ np.linalg.pinv(sigma_b, rcond=1e-10, hermitian=True)) / len(present))
+    # Σ_B = V (S²/C) Vᵀ has rank < C: tr(Σ_W Σ_B⁺) = Σ_j (C / s_j²) ‖centred v_j‖² / n over the
+    # class means' right singular vectors v_j, without forming a d × d matrix (pinv's cut-off 1e-10).
+    _, s, vt = np.linalg.svd(between, full_matrices=False)
+    keep = s**2 > 1e-10 * s[0] ** 2 if s[0] > 0 else np.zeros_like(s, dtype=bool)
+    projected = centred @ vt[keep].T
+    spread = np.sum(projected**2, axis=0) / len(H)
+    return float(np.sum(spread * len(present) / s[keep] ** 2) / len(present))
 
 
 def signals_diagnostic(every: int = 1, parameter: str = "first", eta: float = 0.1, top: int = 200):
