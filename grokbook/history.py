@@ -171,12 +171,17 @@ class Run:
 
     @property
     def budget(self) -> int:
-        """The last logged step: where a run that never grokked is censored."""
+        """The last logged step: where a run that never grokked is censored. A run frozen after its loss
+        diverged (``history.diverged_at``) is censored at its full step budget: it could not have grokked
+        in the steps it did not train, and must not look faster for having stopped."""
+        if getattr(self.history, "diverged_at", None) is not None:
+            return int(self.config.steps)
         return int(self.history["step"][-1])
 
     def summary(self) -> str:
         h = self.history
-        return (f"t_mem={self.steps_to_memorize}  t_grok={self.steps_to_grok}  "
+        diverged = f"  diverged at step {h.diverged_at}" if getattr(h, "diverged_at", None) is not None else ""
+        return (f"t_mem={self.steps_to_memorize}  t_grok={self.steps_to_grok}{diverged}  "
                 f"final train acc {float(h['train_acc'][-1]):.3f}  test acc {float(h['test_acc'][-1]):.3f}")
 
 

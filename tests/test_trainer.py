@@ -219,6 +219,7 @@ def test_a_diverging_member_is_frozen_and_the_others_train_on_unchanged():
     frozen = runs[1].history
     assert frozen.diverged_at is not None and frozen["step"][-1] <= frozen.diverged_at < 20
     assert len(runs[0].history) > len(frozen)
+    assert runs[1].budget == 20 and "diverged at step" in runs[1].summary()  # censored at its full budget
     with pytest.raises(DivergenceError, match=r"member 1 of 3.*on_divergence='freeze'"):
         train_ensemble([sane[0], wild, sane[1]], progress=False)
     with pytest.raises(DivergenceError, match="at step"):  # every member diverged: nothing left to train
