@@ -48,3 +48,12 @@ def test_plot_branches_draws_one_mean_line_per_branch_and_the_window():
     assert ax.get_xscale() == "symlog" and ax.get_ylabel() == "test accuracy"
     assert any(t.get_text() == "branches disagree" for t in ax.get_legend().get_texts())
     plt.close("all")
+
+
+def test_plot_profiles_one_line_per_profile_on_a_log_axis():
+    s = np.linspace(0, 1, 4)
+    ax = lp.plot_profiles({"straight": (s, 1 + s), "trained": (s, 2 - s)}, xlabel="s",
+                          ylabel="loss", log_y=True)
+    assert [line.get_label() for line in ax.get_lines()] == ["straight", "trained"]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "s"
+    plt.close("all")

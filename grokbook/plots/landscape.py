@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["plot_branches", "plot_norm_scaling", "plot_path_energy", "plot_time_law"]
+__all__ = ["plot_branches", "plot_norm_scaling", "plot_path_energy", "plot_profiles", "plot_time_law"]
 
 
 def plot_norm_scaling(n_train: dict[str, np.ndarray], norms: dict[str, np.ndarray],
@@ -93,6 +93,20 @@ def plot_branches(ladder: Sequence[float], branches: dict[str, np.ndarray], *, y
     if window is not None and np.all(np.isfinite(window)):
         ax.axvspan(*window, color="0.85", zorder=0, label="branches disagree")
     ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_profiles(profiles: dict[str, tuple[np.ndarray, np.ndarray]], *, xlabel: str, ylabel: str,
+                  ax: Axes | None = None, log_y: bool = False) -> Axes:
+    """Several profiles on one axis, each ``name: (x, y)`` (e.g. the loss along the straight path and
+    along the trained path, both over their own progress ``s ∈ [0, 1]``)."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
+    for name, (x, y) in profiles.items():
+        ax.plot(np.asarray(x, float), np.asarray(y, float), label=name)
+    if log_y:
+        ax.set_yscale("log")
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     ax.legend(fontsize=8)
     return ax
