@@ -152,3 +152,20 @@ def test_tilt_analysis_agrees_with_its_parts():
         assert k == 0 or ls.barrier(e[k - 1])["height_from_start"] > 1e-12
     with pytest.raises(ValueError, match="increasing"):
         ls.tilt_analysis(mem, gen, x, y, loss, np.array([1.0, 0.5]))
+
+
+def test_trained_path_ends_where_the_trained_model_is():
+    # Oracle: the last logged point of the trained path is the loss and squared norm of the final model.
+    from grokbook import MLPConfig, TrainConfig, train
+    config = TrainConfig(task=ModularArithmetic(p=7, train_fraction=0.6),
+                         model=MLPConfig(width=8, activation="quadratic", bias=False), loss="mse",
+                         steps=20, log_points=5, log_grid="linear", device="cpu", dtype="float64")
+    run = train(config, progress=False)
+    steps, losses, n2 = ls.trained_path(run.history, start=5)
+    theta = ls.parameter_vector(run.model)
+    assert steps[0] >= 5 and steps[-1] == run.history["step"][-1]
+    assert losses[-1] == pytest.approx(ls.path_losses(run.model, theta[None], run.data.x_train,
+                                                      run.data.y_train, get_loss("mse"))[0], rel=1e-9)
+    assert n2[-1] == pytest.approx(float(theta.square().sum()), rel=1e-9)
+    with pytest.raises(ValueError, match="at least 2 logged steps"):
+        ls.trained_path(run.history, start=19.5)

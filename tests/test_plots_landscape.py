@@ -36,3 +36,24 @@ def test_plot_time_law_marks_censored_runs_and_skips_a_nan_fit():
     ax = lp.plot_time_law(x, t, cens, fit, xlabel="λ")
     assert len(ax.get_lines()) == 2          # the fit and the reference slope
     plt.close("all")
+
+
+def test_plot_branches_draws_one_mean_line_per_branch_and_the_window():
+    lams = np.array([0.0, 0.1, 0.4, 1.6])
+    ax = lp.plot_branches(lams, {"memorizer": np.array([[0, 0, 0, 1.0], [0, 0, 0.5, 1]]),
+                                 "generalizer": np.ones((2, 4))}, ylabel="test accuracy",
+                          window=(0.0, 0.4))
+    means = [line.get_ydata() for line in ax.get_lines()]
+    assert len(means) == 2 and np.allclose(means[0], [0, 0, 0.25, 1])
+    assert ax.get_xscale() == "symlog" and ax.get_ylabel() == "test accuracy"
+    assert any(t.get_text() == "branches disagree" for t in ax.get_legend().get_texts())
+    plt.close("all")
+
+
+def test_plot_profiles_one_line_per_profile_on_a_log_axis():
+    s = np.linspace(0, 1, 4)
+    ax = lp.plot_profiles({"straight": (s, 1 + s), "trained": (s, 2 - s)}, xlabel="s",
+                          ylabel="loss", log_y=True)
+    assert [line.get_label() for line in ax.get_lines()] == ["straight", "trained"]
+    assert ax.get_yscale() == "log" and ax.get_xlabel() == "s"
+    plt.close("all")

@@ -17,7 +17,7 @@ from torch import nn
 
 __all__ = ["balanced_norm", "balanced_norm_diagnostic", "barrier", "crossing_lambda", "lazy_memorizer",
            "min_norm_interpolant", "parameter_vector", "path_energy", "path_losses", "planted_generalizer",
-           "quadratic_features", "straight_path", "tilt_analysis"]
+           "quadratic_features", "straight_path", "tilt_analysis", "trained_path"]
 
 
 # ------------------------------------------------------------------------------------------ norms
@@ -89,6 +89,27 @@ def straight_path(start: torch.Tensor, end: torch.Tensor, n_points: int = 21) ->
         raise ValueError(f"n_points must be ≥ 2, got {n_points}")
     s = torch.linspace(0, 1, n_points, dtype=start.dtype)[:, None]
     return (1 - s) * start + s * end
+
+
+def trained_path(history, start: float | None = None, stop: float | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The path training took, as logged: ``(steps, L(t), ‖θ(t)‖²)`` for ``start ≤ t ≤ stop``, from the
+    history's ``train_loss`` and ``weight_norm`` (both computed on the trained parameters at each
+    logged step). With :func:`path_energy` and :func:`barrier` it gives ``F_λ = L + λ‖θ‖²`` along the
+    trained trajectory, beside the :func:`straight_path` between its ends (Rubin et al. 2024,
+    arXiv 2310.03789, for the free energy; a spike between two logged steps is not seen).
+
+    >>> from grokbook.history import History
+    >>> h = History({"step": np.array([0, 10, 20]), "train_loss": np.array([1.0, 0.5, 0.1]),
+    ...              "weight_norm": np.array([2.0, 3.0, 1.0])})
+    >>> [a.tolist() for a in trained_path(h, start=10)]
+    [[10, 20], [0.5, 0.1], [9.0, 1.0]]
+    """
+    steps = history.window("step", start, stop)
+    if len(steps) < 2:
+        raise ValueError(f"need at least 2 logged steps in [{start}, {stop}], got {len(steps)}")
+    return (steps, history.window("train_loss", start, stop).astype(float),
+            history.window("weight_norm", start, stop).astype(float) ** 2)
 
 
 def path_losses(model: nn.Module, thetas: torch.Tensor, x: torch.Tensor, y: torch.Tensor,

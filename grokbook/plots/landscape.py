@@ -1,5 +1,5 @@
 """Figures of the landscape chapter: norms against the number of training pairs, the free energy along a
-path for several tilts λ, and times against a swept setting with the fitted power law. They draw, never
+path for several tilts λ, the two branches of a hysteresis ladder, and times against a swept setting with the fitted power law. They draw, never
 compute: the numbers come from ``grokbook.diagnostics.landscape`` and ``grokbook.diagnostics.scaling``."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 
-__all__ = ["plot_norm_scaling", "plot_path_energy", "plot_time_law"]
+__all__ = ["plot_branches", "plot_norm_scaling", "plot_path_energy", "plot_profiles", "plot_time_law"]
 
 
 def plot_norm_scaling(n_train: dict[str, np.ndarray], norms: dict[str, np.ndarray],
@@ -74,4 +74,39 @@ def plot_time_law(x: Sequence[float], times: np.ndarray, censored: np.ndarray, f
     ax.set_xscale("log"); ax.set_yscale("log")
     ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
     ax.legend(fontsize=7)
+    return ax
+
+
+def plot_branches(ladder: Sequence[float], branches: dict[str, np.ndarray], *, ylabel: str,
+                  ax: Axes | None = None, xlabel: str = "weight decay λ of the continuation",
+                  window: tuple[float, float] | None = None) -> Axes:
+    """A hysteresis ladder: for each branch (key: its start), the end value at every rung, one dot per
+    seed (rows of ``(n_seeds, n_rungs)``) and the mean as a line; ``window`` shades ``[low, high]``.
+    The λ axis is linear below 0.1 and logarithmic above it, so that λ = 0 can be drawn."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
+    lams = np.asarray(ladder, float)
+    for (name, values), marker in zip(branches.items(), ("o", "s", "^", "D")):
+        v = np.atleast_2d(np.asarray(values, float))
+        line, = ax.plot(lams, v.mean(0), marker=marker, label=f"from the {name}")
+        for row in v:
+            ax.scatter(lams, row, s=10, alpha=0.5, color=line.get_color())
+    if window is not None and np.all(np.isfinite(window)):
+        ax.axvspan(*window, color="0.85", zorder=0, label="branches disagree")
+    ax.set_xscale("symlog", linthresh=0.1)
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_profiles(profiles: dict[str, tuple[np.ndarray, np.ndarray]], *, xlabel: str, ylabel: str,
+                  ax: Axes | None = None, log_y: bool = False) -> Axes:
+    """Several profiles on one axis, each ``name: (x, y)`` (e.g. the loss along the straight path and
+    along the trained path, both over their own progress ``s ∈ [0, 1]``)."""
+    ax = ax if ax is not None else plt.figure(figsize=(5.5, 3.8)).gca()
+    for name, (x, y) in profiles.items():
+        ax.plot(np.asarray(x, float), np.asarray(y, float), label=name)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel); ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
     return ax
