@@ -13,6 +13,7 @@ from grokbook.diagnostics.class_kernels import (class_contrast, class_kernel_bas
                                                 output_correlation, shared_token_vote,
                                                 heldout_outputs)
 from grokbook.diagnostics.kernels import kernel_target_alignment
+from grokbook.history import History
 
 torch.set_num_threads(1)
 
@@ -84,14 +85,14 @@ def test_a_lazy_network_agrees_with_its_large_alpha_twin_and_a_rich_one_does_not
                        optimizer="sgd", lr=20.0, weight_decay=0.0, loss="mse", steps=300,
                        log_points=12, output_scale=1.0)
     rich, lazy, twin = train_ensemble([vary(base, output_scale=a) for a in (1.0, 100.0, 1000.0)],
-                                      diagnostics={"out": heldout_outputs}, progress=False)
+                                      diagnostics={"out": heldout_outputs()}, progress=False)
     assert memorizer_agreement(twin, twin)["twin"] == pytest.approx(1.0)
     assert memorizer_agreement(lazy, twin)["twin"] > 0.99
     assert memorizer_agreement(rich, twin)["twin"] < 0.9
     assert math.isnan(memorizer_agreement(lazy, twin)["kernel_change"])   # ntk not logged
     with pytest.raises(ValueError, match="share a seed"):
         memorizer_agreement(lazy, train_ensemble([vary(base, seed=1, output_scale=1e3)],
-                                                 diagnostics={"out": heldout_outputs},
+                                                 diagnostics={"out": heldout_outputs()},
                                                  progress=False)[0])
 
 
@@ -113,3 +114,12 @@ def test_a_lazy_network_agrees_with_its_large_alpha_twin_and_a_rich_one_does_not
 def test_bad_input(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def test_memorizer_agreement_says_which_diagnostic_it_needs():
+    from types import SimpleNamespace
+
+    history, config = History({"step": np.array([0])}), SimpleNamespace(seed=0)
+    with pytest.raises(ValueError, match=r"diagnostics=\{'out': heldout_outputs\(\)\}"):
+        memorizer_agreement(SimpleNamespace(history=history, data=None, config=config),
+                            SimpleNamespace(history=history, config=config))

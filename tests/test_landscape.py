@@ -131,7 +131,7 @@ def test_planted_generalizer_is_perfect_and_its_scale_is_least_squares():
 def test_balanced_norm_diagnostic_reads_the_model():
     from types import SimpleNamespace
     model = planted_mlp(7, [1])
-    assert ls.balanced_norm_diagnostic(SimpleNamespace(model=model)) == pytest.approx(
+    assert ls.balanced_norm_diagnostic()(SimpleNamespace(model=model)) == pytest.approx(
         ls.balanced_norm(model.first, model.readout))
 
 

@@ -18,7 +18,7 @@ it. Any memorizer of that kind scores below chance on the test set, so a low tes
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
@@ -133,9 +133,13 @@ def output_correlation(outputs: np.ndarray, reference: np.ndarray) -> float:
     return float((a * b).sum() / norm)
 
 
-def heldout_outputs(context: Any) -> np.ndarray:
+def heldout_outputs() -> Callable[[Any], np.ndarray]:
     """A training diagnostic: the model's outputs on the test set at a logged step, ``(m, C)`` float32
-    on the host (``diagnostics={"out": heldout_outputs}``), for :func:`memorizer_agreement`."""
+    on the host (``diagnostics={"out": heldout_outputs()}``), for :func:`memorizer_agreement`."""
+    return _heldout_outputs
+
+
+def _heldout_outputs(context: Any) -> np.ndarray:
     return context.outputs("test").detach().to("cpu", torch.float32).numpy()
 
 
@@ -180,7 +184,8 @@ def memorizer_agreement(run: Any, twin: Any, column: str = "out") -> dict[str, f
         raise ValueError("run and twin must share a seed and their logged steps")
     h, data = run.history, run.data
     if column not in h or column not in twin.history:
-        raise ValueError(f"both histories need the test outputs under {column!r} (heldout_outputs)")
+        raise ValueError(f"both histories need the test outputs under {column!r}: train with "
+                         f"diagnostics={{{column!r}: heldout_outputs()}}")
     t_mem = run.steps_to_memorize
     row = h.index(t_mem)  # the last row when never memorized
     reference = twin.history[column][row]

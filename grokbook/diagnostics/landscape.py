@@ -9,7 +9,7 @@ arXiv 2310.03789). Everything here computes and never draws; chapter "The landsc
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -224,9 +224,13 @@ def planted_generalizer(p: int, frequencies: Sequence[int]) -> dict[str, float]:
             "accuracy": float((out.argmax(1) == y).double().mean())}
 
 
-def balanced_norm_diagnostic(ctx) -> float:
-    """A trainer diagnostic (``diagnostics={"balanced_norm": balanced_norm_diagnostic}``): the
+def balanced_norm_diagnostic() -> Callable[[Any], float]:
+    """A trainer diagnostic (``diagnostics={"balanced_norm": balanced_norm_diagnostic()}``): the
     :func:`balanced_norm` of a quadratic MLP's ``first`` and ``readout`` at each logged step."""
+    return _balanced_norm
+
+
+def _balanced_norm(ctx: Any) -> float:
     return balanced_norm(ctx.model.first, ctx.model.readout)
 
 
