@@ -2,12 +2,13 @@ import sys
 import types
 
 import ipywidgets as widgets
+import numpy as np
 import pytest
 
 import threading
 import time
 
-from grokbook import DivergenceError, MLPConfig, ModularArithmetic, TrainConfig, vary
+from grokbook import DivergenceError, MLPConfig, ModularArithmetic, TrainConfig, train, vary
 from grokbook.widgets import ControlPanel, make_control, training_panel
 
 CONFIG = TrainConfig(task=ModularArithmetic(p=11, train_fraction=0.5), model=MLPConfig(width=16), steps=40,
@@ -264,3 +265,19 @@ def test_live_frames_reuse_the_runs_first_tight_layout_and_the_final_frame_is_la
     finally:
         Figure.tight_layout = original
     assert all(computed) and "tight_layout" not in vars(figure)  # the stand-in is removed after each frame
+
+
+def test_derived_settings_follow_the_controls():
+    # The output scale's learning rate moves as α² (lr/α² is what the trainer applies): the panel's run
+    # must equal training that config directly.
+    def derive(values):
+        alpha = values["output_scale"]
+        return {} if alpha is None else {"lr": values["lr"] * alpha ** 2}
+
+    panel = training_panel(CONFIG, {"lr": (1e-4, 1e-1, "log"), "output_scale": [None, 2.0, 4.0]},
+                           derive=derive)
+    panel.set(output_scale=4.0)
+    history = panel.run()
+    direct = train(vary(CONFIG, output_scale=4.0, lr=CONFIG.lr * 16), progress=False).history
+    np.testing.assert_allclose(history["train_loss"], direct["train_loss"], rtol=1e-6)
+    assert panel.values["lr"] == pytest.approx(CONFIG.lr)  # the control itself is left as set
